@@ -1,0 +1,124 @@
+// Builds the parts once: database, cache, mailer, stores and services. The
+// stdio server, the worker and every CLI command start from here. Parts are
+// opened on first use, so `initialize` answers before any driver loads, and a
+// database that was down is tried again on the next call.
+import { join } from 'node:path';
+import { CredentialsFile } from './auth/credentials.js';
+import { LoginService, loginCodeKey } from './auth/login.js';
+import { type ActiveSession, SessionService } from './auth/sessions.js';
+import type { Config } from './config.js';
+import { asUnavailable, NotSignedIn } from './errors.js';
+import { type Cache, openCache } from './infra/cache.js';
+import { type Database, openDatabase } from './infra/database.js';
+import { type Keys, resolveKeys } from './infra/keys.js';
+import type { Logger } from './infra/logger.js';
+import { createMailer, type Mailer } from './infra/mailer.js';
+import { migrateToLatest } from './infra/migrate.js';
+import { loginCodesStore } from './store/login-codes.js';
+import { sessionsStore } from './store/sessions.js';
+import { type UsersStore, usersStore } from './store/users.js';
+
+export interface Services {
+  database: Database;
+  cache: Cache;
+  users: UsersStore;
+  sessions: SessionService;
+  login: LoginService;
+}
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  mailer: Mailer;
+  credentials: CredentialsFile;
+  keys(): Keys;
+  /** Opens the database (migrating it to the latest schema) and the cache, once. */
+  services(): Promise<Services>;
+  /** The signed-in person of this machine, from the credentials file; NotSignedIn if none. */
+  currentSession(): Promise<{ session: ActiveSession; token: string }>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Apply pending migrations when the database is first opened (default true). */
+  autoMigrate?: boolean;
+}
+
+export function createApp(config: Config, logger: Logger, options: AppOptions = {}): App {
+  const autoMigrate = options.autoMigrate ?? true;
+  const mailer = createMailer(config);
+  const credentials = new CredentialsFile(config.home, config.deployment, logger);
+  let keys: Keys | undefined;
+  let cache: Promise<Cache> | undefined;
+  let built: Promise<Services> | undefined;
+  let database: Database | undefined;
+  let closed = false;
+
+  const getKeys = () => {
+    keys ??= resolveKeys(config);
+    return keys;
+  };
+
+  const stampPath =
+    config.database.kind === 'sqlite' ? `${config.database.path}.cache-stamp` : join(config.home, 'cache-stamp');
+
+  async function build(): Promise<Services> {
+    const k = getKeys();
+    cache ??= openCache(config, logger, stampPath);
+    let db: Database;
+    try {
+      db = database ?? (await openDatabase(config.database, logger));
+      database = db;
+      if (autoMigrate) await migrateToLatest(db, join(config.packageRoot, 'migrations'));
+    } catch (err) {
+      throw asUnavailable(err) ?? err;
+    }
+    const c = await cache;
+    const users = usersStore(db.db);
+    const sessions = new SessionService({ sessions: sessionsStore(db.db), cache: c, keys: k, config, logger });
+    const login = new LoginService({
+      codes: loginCodesStore(db.db),
+      users,
+      sessions,
+      mailer,
+      codeKey: loginCodeKey(k.jwtSecret),
+      config,
+      logger,
+    });
+    return { database: db, cache: c, users, sessions, login };
+  }
+
+  const app: App = {
+    config,
+    logger,
+    mailer,
+    credentials,
+    keys: getKeys,
+    services() {
+      if (closed) return Promise.reject(new Error('the app is closed'));
+      if (!built) {
+        built = build();
+        // A failure (database down) is not remembered: the next call tries again.
+        built.catch(() => {
+          built = undefined;
+        });
+      }
+      return built;
+    },
+    async currentSession() {
+      const saved = credentials.read();
+      if (!saved) throw new NotSignedIn();
+      const { sessions } = await app.services();
+      const session = await sessions.authenticate(saved.token);
+      return { session, token: saved.token };
+    },
+    async close() {
+      closed = true;
+      const tasks: Promise<unknown>[] = [];
+      if (cache) tasks.push(cache.then((c) => c.close()));
+      if (database) tasks.push(database.close());
+      await Promise.allSettled(tasks);
+    },
+  };
+  return app;
+}

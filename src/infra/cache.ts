@@ -1,0 +1,175 @@
+// The cache: Redis for shared deployments, an in-process LRU for the embedded
+// default. Callers treat every cache failure as a miss and go to the
+// database, so the cache can vanish without skipping a check.
+import { randomBytes } from 'node:crypto';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config.js';
+import type { Logger } from './logger.js';
+
+export interface Cache {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  del(...keys: string[]): Promise<void>;
+  /** A short description of what was reached, for test-connections; throws if unreachable. */
+  ping(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * In-process cache. Several processes can share one SQLite file (the stdio
+ * server, a terminal `logout`), so a delete also replaces a stamp file; each
+ * process drops its whole cache when it sees the stamp change. That keeps a
+ * revoked session from living on in another process's memory.
+ */
+export class MemoryCache implements Cache {
+  readonly kind = 'memory' as const;
+  private readonly lru = new LRUCache<string, string>({ max: 10_000, ttlAutopurge: false });
+  private seen: string | undefined;
+
+  constructor(private readonly stampPath?: string) {
+    this.seen = this.readStamp();
+  }
+
+  private readStamp(): string | undefined {
+    if (!this.stampPath) return undefined;
+    try {
+      const st = statSync(this.stampPath, { bigint: true });
+      return `${st.ino}:${st.mtimeNs}:${st.size}`;
+    } catch {
+      return 'none';
+    }
+  }
+
+  private checkStamp(): void {
+    const now = this.readStamp();
+    if (now !== this.seen) {
+      this.lru.clear();
+      this.seen = now;
+    }
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    this.checkStamp();
+    return this.lru.get(key);
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds <= 0) return;
+    this.checkStamp();
+    this.lru.set(key, value, { ttl: ttlSeconds * 1000 });
+  }
+
+  async del(...keys: string[]): Promise<void> {
+    for (const k of keys) this.lru.delete(k);
+    if (this.stampPath) {
+      const tmp = `${this.stampPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      writeFileSync(tmp, randomBytes(8).toString('hex'), { mode: 0o600 });
+      renameSync(tmp, this.stampPath);
+      this.seen = this.readStamp();
+    }
+  }
+
+  async ping(): Promise<string> {
+    return 'in-process cache';
+  }
+
+  async close(): Promise<void> {
+    this.lru.clear();
+  }
+}
+
+type Redis = import('ioredis').Redis;
+
+export class RedisCache implements Cache {
+  readonly kind = 'redis' as const;
+  private everReady = false;
+  private warnedDown = false;
+
+  private constructor(
+    private readonly client: Redis,
+    private readonly display: string,
+    private readonly logger: Logger,
+  ) {
+    client.on('ready', () => {
+      if (this.warnedDown) logger.info('cache reachable again', { redis: display });
+      this.everReady = true;
+      this.warnedDown = false;
+    });
+    client.on('error', (err: Error & { code?: string }) => {
+      if (!this.warnedDown) {
+        logger.warn('cache unreachable; validating sessions through the database', {
+          redis: display,
+          code: err.code ?? err.message,
+        });
+        this.warnedDown = true;
+      }
+    });
+  }
+
+  static async create(config: NonNullable<Config['redis']>, logger: Logger): Promise<RedisCache> {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(config.url, {
+      keyPrefix: config.keyPrefix,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      commandTimeout: 1_000,
+      retryStrategy: (times) => Math.min(100 * times, 2_000),
+    });
+    const cache = new RedisCache(client, config.display, logger);
+    client.connect().catch(() => {
+      /* reported through the error event; retried by retryStrategy */
+    });
+    return cache;
+  }
+
+  /** Before the first connection, wait briefly for it; after an outage, fail fast. */
+  private async ready(): Promise<void> {
+    if (this.client.status === 'ready' || this.everReady) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 500);
+      this.client.once('ready', done);
+    });
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    await this.ready();
+    return (await this.client.get(key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds <= 0) return;
+    await this.ready();
+    await this.client.set(key, value, 'EX', Math.max(1, Math.floor(ttlSeconds)));
+  }
+
+  async del(...keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.ready();
+    await this.client.del(...keys);
+  }
+
+  async ping(): Promise<string> {
+    await this.ready();
+    const info = await this.client.info('server');
+    const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown version';
+    return `Redis ${version} at ${this.display}`;
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}
+
+export async function openCache(config: Config, logger: Logger, stampPath: string): Promise<Cache> {
+  if (config.redis) return RedisCache.create(config.redis, logger);
+  return new MemoryCache(stampPath);
+}

@@ -1,0 +1,119 @@
+// The stdio MCP server: tools from tools/index.ts through the shared helper,
+// JSON-RPC errors for unknown tools, logs on stderr (and as MCP log
+// notifications once the client sets a level), and a prompt, clean exit when
+// stdin ends or on SIGTERM.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  type LoggingLevel,
+  SetLevelRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { App } from '../app.js';
+import { jsonSchemaOf, runTool, type ToolDefinition } from './define-tool.js';
+import { allTools } from './tools/index.js';
+
+const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+const INSTRUCTIONS =
+  'monitors-mcp watches websites, APIs, ports, DNS names and TLS certificates for one signed-in person. ' +
+  'Start with whoami; if not signed in, call request_login_code with the person\'s email, ask them for the 6-digit code, ' +
+  'then call verify_login_code. The sign-in is kept across restarts.';
+
+export function packageVersion(packageRoot: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function createMcpServer(app: App, tools: ToolDefinition[] = allTools): Server {
+  const server = new Server(
+    { name: 'monitors-mcp', title: 'Monitors', version: packageVersion(app.config.packageRoot) },
+    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: INSTRUCTIONS },
+  );
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  let listed: unknown[] | undefined;
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    listed ??= tools.map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      inputSchema: jsonSchemaOf(t.input, 'input'),
+      outputSchema: jsonSchemaOf(t.output, 'output'),
+      annotations: { title: t.title, ...t.annotations },
+    }));
+    return { tools: listed as never };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = byName.get(request.params.name);
+    if (!tool) {
+      // A plain error with a code: McpError would prefix its message with "MCP error -32602:".
+      const message = `Unknown tool "${request.params.name.slice(0, 60)}": call tools/list to see the tools.`;
+      throw Object.assign(new Error(message), { code: ErrorCode.InvalidParams });
+    }
+    const progressToken = request.params._meta?.progressToken;
+    return runTool(tool, request.params.arguments, {
+      app,
+      signal: extra.signal,
+      progress: async (progress, total, message) => {
+        if (progressToken === undefined) return;
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+        });
+      },
+    }) as never;
+  });
+
+  // Log notifications only once the client asks for them with logging/setLevel.
+  let clientLevel: LoggingLevel | undefined;
+  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    clientLevel = request.params.level;
+    return {};
+  });
+  app.logger.addSink((level, msg, fields) => {
+    if (!clientLevel) return;
+    const mcpLevel: LoggingLevel = level === 'warn' ? 'warning' : level;
+    if (LEVELS.indexOf(mcpLevel) < LEVELS.indexOf(clientLevel)) return;
+    server.sendLoggingMessage({ level: mcpLevel, logger: 'monitors-mcp', data: { msg, ...fields } }).catch(() => undefined);
+  });
+  return server;
+}
+
+/** Runs the server on stdin/stdout until stdin ends or a signal arrives, then exits within a second. */
+export async function serveStdio(app: App): Promise<void> {
+  // stdout carries MCP messages only: anything a library prints goes to stderr.
+  console.log = console.error;
+  console.info = console.error;
+  console.debug = console.error;
+  console.warn = console.error;
+
+  const server = createMcpServer(app);
+  const transport = new StdioServerTransport();
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info('shutting down', { why });
+    setTimeout(() => process.exit(0), 800).unref();
+    Promise.allSettled([app.close(), server.close()]).finally(() => process.exit(0));
+  };
+  process.stdin.on('end', () => stop('stdin ended'));
+  process.stdin.on('close', () => stop('stdin closed'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  process.on('uncaughtException', (err) => app.logger.error('uncaught exception', { error: err }));
+  process.on('unhandledRejection', (err) => app.logger.error('unhandled rejection', { error: err }));
+  process.stdout.on('error', () => stop('stdout closed'));
+  await server.connect(transport);
+  app.logger.info('monitors-mcp ready on stdio', { mode: app.config.mode, database: app.config.deployment });
+}
