@@ -59,8 +59,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
     return keys;
   };
 
-  const stampPath =
-    config.database.kind === 'sqlite' ? `${config.database.path}.cache-stamp` : join(config.home, 'cache-stamp');
+  const stampPath = config.database.kind === 'sqlite' ? `${config.database.path}.cache-stamp` : join(config.home, 'cache-stamp');
 
   async function build(): Promise<Services> {
     const k = getKeys();

@@ -10,9 +10,7 @@ import { ConfigError } from './errors.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-export type DatabaseConfig =
-  | { kind: 'mysql'; url: string; display: string }
-  | { kind: 'sqlite'; path: string; display: string };
+export type DatabaseConfig = { kind: 'mysql'; url: string; display: string } | { kind: 'sqlite'; path: string; display: string };
 
 export interface Config {
   mode: 'shared' | 'embedded';
@@ -22,9 +20,7 @@ export interface Config {
   deployment: string;
   database: DatabaseConfig;
   redis?: { url: string; display: string; keyPrefix: string };
-  mail:
-    | { kind: 'sendgrid'; apiKey: string; baseUrl?: string; from: string }
-    | { kind: 'console'; outbox: string; from: string };
+  mail: { kind: 'sendgrid'; apiKey: string; baseUrl?: string; from: string } | { kind: 'console'; outbox: string; from: string };
   /** From the environment; in the embedded default missing ones come from keys.json. */
   secrets: { jwtSecret?: string; masterKey?: Buffer; masterKeyPrevious?: Buffer };
   jwt: { issuer: string; audience: string };

@@ -89,7 +89,9 @@ export function asUnavailable(err: unknown): Unavailable | undefined {
   if (code.startsWith('SQLITE')) {
     return new Unavailable(`The SQLite database could not be used (${code}): check the file and its folder, then try again.`);
   }
-  return new Unavailable(`The database is unreachable (${code}): check that it is running and that DATABASE_URL is right, then try again.`);
+  return new Unavailable(
+    `The database is unreachable (${code}): check that it is running and that DATABASE_URL is right, then try again.`,
+  );
 }
 
 export function errorCode(err: unknown): string | undefined {

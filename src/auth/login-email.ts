@@ -10,7 +10,7 @@ export function loginCodeEmail(to: string, code: string, ttlSeconds: number): Ma
     code,
     '',
     `It works once and expires in ${minutes} minutes. Give it to your assistant to finish signing in.`,
-    "If you did not ask for it, ignore this message: nobody can sign in without the code.",
+    'If you did not ask for it, ignore this message: nobody can sign in without the code.',
   ].join('\n');
   const html = `<!doctype html>
 <html><body style="margin:0;padding:0;background:#f4f6f8;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1f2933">
@@ -25,7 +25,7 @@ export function loginCodeEmail(to: string, code: string, ttlSeconds: number): Ma
 </td></tr></table>
 <p style="color:#9aa5b1;font-size:12px">Sent to ${escapeHtml(to)} by monitors-mcp.</p>
 </td></tr></table></body></html>`;
-  return { to, subject: "Your monitors-mcp sign-in code", text, html };
+  return { to, subject: 'Your monitors-mcp sign-in code', text, html };
 }
 
 function escapeHtml(s: string): string {

@@ -94,11 +94,17 @@ export class LoginService {
     const t = await this.deps.codes.throttle(email);
     if (t?.locked_until && t.locked_until > now) {
       const min = Math.ceil((t.locked_until - now) / 60_000);
-      return new LimitExceeded(`Too many wrong codes for this address: sign-in is locked for ${min} more minute${min === 1 ? '' : 's'}.`, min * 60);
+      return new LimitExceeded(
+        `Too many wrong codes for this address: sign-in is locked for ${min} more minute${min === 1 ? '' : 's'}.`,
+        min * 60,
+      );
     }
     if (t?.last_sent_at && t.last_sent_at > now - limits.resendIntervalMs) {
       const s = Math.ceil((t.last_sent_at + limits.resendIntervalMs - now) / 1000);
-      return new LimitExceeded(`A code was sent to this address moments ago: use it, or wait ${s} seconds before asking for another.`, s);
+      return new LimitExceeded(
+        `A code was sent to this address moments ago: use it, or wait ${s} seconds before asking for another.`,
+        s,
+      );
     }
     const min = t ? Math.max(1, Math.ceil((t.window_started_at + limits.windowMs - now) / 60_000)) : 60;
     return new LimitExceeded(
@@ -117,7 +123,9 @@ export class LoginService {
     const t = await this.deps.codes.throttle(email);
     if (t?.locked_until && t.locked_until > now) {
       const min = Math.ceil((t.locked_until - now) / 60_000);
-      throw new LimitExceeded(`Too many wrong codes for this address: sign-in is locked for ${min} more minute${min === 1 ? '' : 's'}.`);
+      throw new LimitExceeded(
+        `Too many wrong codes for this address: sign-in is locked for ${min} more minute${min === 1 ? '' : 's'}.`,
+      );
     }
 
     const row = await this.deps.codes.find(email);
@@ -134,7 +142,9 @@ export class LoginService {
         if (counted && left > 0) {
           throw new InvalidInput(`That code is wrong: ${left} ${left === 1 ? 'try' : 'tries'} left before it stops working.`);
         }
-        throw new InvalidInput('That code is wrong, and it has now had too many tries: ask for a new one with request_login_code.');
+        throw new InvalidInput(
+          'That code is wrong, and it has now had too many tries: ask for a new one with request_login_code.',
+        );
       }
       await this.deps.codes.countFailure(email, now, login.lockAfterFailures, login.lockSeconds * 1000);
       throw new InvalidInput(WRONG_OR_DEAD);

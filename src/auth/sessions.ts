@@ -33,7 +33,10 @@ export class SessionService {
     return `session:${sessionId}`;
   }
 
-  async create(user: { id: string; email: string; tier: string }, client?: string): Promise<{ token: string; session: ActiveSession }> {
+  async create(
+    user: { id: string; email: string; tier: string },
+    client?: string,
+  ): Promise<{ token: string; session: ActiveSession }> {
     const now = this.now();
     const expiresAt = now + this.deps.config.sessionTtlSeconds * 1000;
     const sessionId = newId();
@@ -46,7 +49,12 @@ export class SessionService {
       client: client ? client.slice(0, 200) : null,
     });
     const session: ActiveSession = { sessionId, userId: user.id, email: user.email, tier: user.tier, expiresAt };
-    const token = await signSessionToken({ userId: user.id, sessionId }, expiresAt, this.deps.keys.jwtSecret, this.deps.config.jwt);
+    const token = await signSessionToken(
+      { userId: user.id, sessionId },
+      expiresAt,
+      this.deps.keys.jwtSecret,
+      this.deps.config.jwt,
+    );
     await this.remember(session);
     return { token, session };
   }

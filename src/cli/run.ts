@@ -1,6 +1,6 @@
 // What every command shares: flag parsing with --help, building the app, and
 // turning expected failures into one sentence on stderr and a non-zero exit.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type App, createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { asUnavailable, DomainError } from '../errors.js';
@@ -13,7 +13,7 @@ export interface Command<O extends Options = Options> {
   summary: string;
   usage: string;
   options: O;
-  run(ctx: { values: Record<string, string | boolean | undefined>; positionals: string[]; app: App }): Promise<number | void>;
+  run(ctx: { values: Record<string, string | boolean | undefined>; positionals: string[]; app: App }): Promise<unknown>; // a number is the exit code
 }
 
 export function defineCommand<O extends Options>(c: Command<O>): Command {
@@ -43,15 +43,22 @@ export async function runCommand(command: Command, argv: string[]): Promise<void
     return;
   }
   if (parsed.positionals.length > 0 && command.name !== 'serve') {
-    fail(`Unexpected argument "${String(parsed.positionals[0]).slice(0, 40)}" for ${command.name} (run \`monitors-mcp ${command.name} --help\`).`, 2);
+    fail(
+      `Unexpected argument "${String(parsed.positionals[0]).slice(0, 40)}" for ${command.name} (run \`monitors-mcp ${command.name} --help\`).`,
+      2,
+    );
   }
   let app: App | undefined;
-  let code: number | void = 0;
+  let code = 0;
   try {
     const config = loadConfig();
     const level = process.env.LOG_LEVEL ? config.logLevel : command.name === 'serve' ? 'info' : 'warn';
     app = createApp(config, createLogger(level));
-    code = await command.run({ values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals, app });
+    const result = await command.run({
+      values: parsed.values as Record<string, string | boolean | undefined>,
+      positionals: parsed.positionals,
+      app,
+    });
   } catch (err) {
     await app?.close();
     if (err instanceof DomainError) fail(err.message);
@@ -61,6 +68,6 @@ export async function runCommand(command: Command, argv: string[]): Promise<void
   }
   if (command.name !== 'serve') {
     await app.close();
-    process.exit(code ?? 0);
+    process.exit(code);
   }
 }

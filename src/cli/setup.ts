@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { openDatabase } from '../infra/database.js';
 import { ensurePrivateDir } from '../infra/files.js';
 import { keysPath, resolveKeys } from '../infra/keys.js';
-import { openDatabase } from '../infra/database.js';
 import { migrateToLatest } from '../infra/migrate.js';
 import { defineCommand, out } from './run.js';
 import { printChecks, testConnections } from './test-connections.js';
@@ -46,7 +46,7 @@ prints a ready Claude Desktop config block. Safe to run again; asks nothing.`,
       },
     };
     out('');
-    out('Ready. Add this to Claude Desktop\'s claude_desktop_config.json (Settings > Developer > Edit Config):');
+    out("Ready. Add this to Claude Desktop's claude_desktop_config.json (Settings > Developer > Edit Config):");
     out('');
     out(JSON.stringify(block, null, 2));
     out('');

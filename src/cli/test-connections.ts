@@ -16,7 +16,9 @@ async function checkDatabase(app: App): Promise<Check> {
     const database = await openDatabase(app.config.database, app.logger);
     try {
       const q =
-        database.dialect === 'mysql' ? sql<{ v: string }>`select version() as v` : sql<{ v: string }>`select sqlite_version() as v`;
+        database.dialect === 'mysql'
+          ? sql<{ v: string }>`select version() as v`
+          : sql<{ v: string }>`select sqlite_version() as v`;
       const { rows } = await q.execute(database.db);
       const kind = database.dialect === 'mysql' ? (/mariadb/i.test(rows[0]?.v ?? '') ? 'MariaDB' : 'MySQL') : 'SQLite';
       return { name: 'database', ok: true, detail: `${kind} ${rows[0]?.v ?? ''} at ${app.config.deployment}` };
@@ -48,7 +50,9 @@ async function checkMail(app: App): Promise<Check> {
   const mail = app.config.mail;
   if (mail.kind === 'console') return { name: 'mail', ok: true, detail: await app.mailer.describe() };
   try {
-    const { Client } = (await import('@sendgrid/client')).default as unknown as { Client: new () => import('@sendgrid/client').Client };
+    const { Client } = (await import('@sendgrid/client')).default as unknown as {
+      Client: new () => import('@sendgrid/client').Client;
+    };
     const client = new Client();
     client.setApiKey(mail.apiKey);
     if (mail.baseUrl) client.setDefaultRequest('baseUrl', mail.baseUrl);

@@ -17,7 +17,8 @@ Options:
     const { users } = await app.services();
     const rows = await users.list(Number(raw));
     if (values.json) {
-      for (const u of rows) out(JSON.stringify({ id: u.id, email: u.email, tier: u.tier, createdAt: new Date(Number(u.created_at)).toISOString() }));
+      for (const u of rows)
+        out(JSON.stringify({ id: u.id, email: u.email, tier: u.tier, createdAt: new Date(Number(u.created_at)).toISOString() }));
       return;
     }
     if (rows.length === 0) {

@@ -16,7 +16,9 @@ Options:
       const { session } = await app.currentSession();
       const expiresAt = new Date(session.expiresAt).toISOString();
       if (values.json) {
-        out(JSON.stringify({ signedIn: true, user: { id: session.userId, email: session.email, tier: session.tier }, expiresAt }));
+        out(
+          JSON.stringify({ signedIn: true, user: { id: session.userId, email: session.email, tier: session.tier }, expiresAt }),
+        );
       } else {
         out(`Signed in as ${session.email} (${session.tier}) until ${expiresAt}.`);
       }

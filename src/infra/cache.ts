@@ -90,7 +90,7 @@ export class RedisCache implements Cache {
   private constructor(
     private readonly client: Redis,
     private readonly display: string,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     client.on('ready', () => {
       if (this.warnedDown) logger.info('cache reachable again', { redis: display });

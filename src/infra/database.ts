@@ -25,7 +25,11 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
     stats.statements++;
     // Only the statement text: parameters can hold code hashes and emails.
     if (logger.isEnabled('debug')) {
-      logger.debug('sql', { sql: event.query.sql, ms: Math.round(event.queryDurationMillis * 100) / 100, ok: event.level === 'query' });
+      logger.debug('sql', {
+        sql: event.query.sql,
+        ms: Math.round(event.queryDurationMillis * 100) / 100,
+        ok: event.level === 'query',
+      });
     }
   };
   if (config.kind === 'sqlite') {

@@ -27,7 +27,9 @@ function readKeysFile(path: string): { jwtSecret: string; masterKey: Buffer } {
   try {
     parsed = KeysFile.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
-    throw new ConfigError(`${path} is damaged: restore it from a backup, or delete it to make new keys (this signs everyone out and makes stored secrets unreadable).`);
+    throw new ConfigError(
+      `${path} is damaged: restore it from a backup, or delete it to make new keys (this signs everyone out and makes stored secrets unreadable).`,
+    );
   }
   const masterKey = decodeKey(parsed.masterKey);
   if (!masterKey) throw new ConfigError(`${path} holds a master key that is not 32 bytes: restore it from a backup.`);

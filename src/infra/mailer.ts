@@ -62,10 +62,7 @@ export class SendGridMailer implements Mailer {
 
   private load(): Promise<MailService> {
     this.service ??= (async () => {
-      const [{ default: mail }, { default: client }] = await Promise.all([
-        import('@sendgrid/mail'),
-        import('@sendgrid/client'),
-      ]);
+      const [{ default: mail }, { default: client }] = await Promise.all([import('@sendgrid/mail'), import('@sendgrid/client')]);
       // The mail singleton keeps its own client; build one, and set the base URL
       // after the key (setApiKey resets it).
       const Client = (client as unknown as { Client: new () => import('@sendgrid/client').Client }).Client;
@@ -109,16 +106,22 @@ export function describeSendGridFailure(err: unknown): Unavailable {
     const detail = e.response?.body?.errors?.[0]?.message;
     const said = detail ? `: "${String(detail).slice(0, 200)}"` : '';
     if (e.code === 401) {
-      return new Unavailable(`The mail service refused the API key (SendGrid HTTP 401${said}); the operator must check SENDGRID_API_KEY.`);
+      return new Unavailable(
+        `The mail service refused the API key (SendGrid HTTP 401${said}); the operator must check SENDGRID_API_KEY.`,
+      );
     }
     if (e.code === 403) {
-      return new Unavailable(`The mail service refused to send (SendGrid HTTP 403${said}); the operator must check MAIL_FROM is a verified sender.`);
+      return new Unavailable(
+        `The mail service refused to send (SendGrid HTTP 403${said}); the operator must check MAIL_FROM is a verified sender.`,
+      );
     }
     if (e.code === 429) {
       return new Unavailable('The mail service is rate-limiting us (SendGrid HTTP 429); try again in a few minutes.');
     }
     if (e.code >= 500) {
-      return new Unavailable(`The mail service is failing (SendGrid HTTP ${e.code}); no code was sent, try again in a few minutes.`);
+      return new Unavailable(
+        `The mail service is failing (SendGrid HTTP ${e.code}); no code was sent, try again in a few minutes.`,
+      );
     }
     return new Unavailable(`The mail service rejected the message (SendGrid HTTP ${e.code}${said}).`);
   }

@@ -90,16 +90,13 @@ function article(t: string): string {
   return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
 }
 
-export async function runTool(
-  tool: ToolDefinition,
-  rawArgs: unknown,
-  base: Omit<ToolContext, 'session'>,
-): Promise<ToolResult> {
+export async function runTool(tool: ToolDefinition, rawArgs: unknown, base: Omit<ToolContext, 'session'>): Promise<ToolResult> {
   const { app } = base;
   const parsed = tool.input.safeParse(rawArgs ?? {}, { reportInput: true });
   if (!parsed.success) return errorResult(describeInputProblems(tool.name, parsed.error));
   try {
-    const session = tool.requiresSignIn === false ? (undefined as unknown as ActiveSession) : (await app.currentSession()).session;
+    const session =
+      tool.requiresSignIn === false ? (undefined as unknown as ActiveSession) : (await app.currentSession()).session;
     const out = await tool.handler(parsed.data, { ...base, session });
     const checked = tool.output.safeParse(out);
     if (!checked.success) {

@@ -21,7 +21,7 @@ const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', '
 
 const INSTRUCTIONS =
   'monitors-mcp watches websites, APIs, ports, DNS names and TLS certificates for one signed-in person. ' +
-  'Start with whoami; if not signed in, call request_login_code with the person\'s email, ask them for the 6-digit code, ' +
+  "Start with whoami; if not signed in, call request_login_code with the person's email, ask them for the 6-digit code, " +
   'then call verify_login_code. The sign-in is kept across restarts.';
 
 export function packageVersion(packageRoot: string): string {

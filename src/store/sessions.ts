@@ -22,7 +22,13 @@ export function sessionsStore(db: Kysely<Tables>) {
       const row = await db
         .selectFrom('sessions')
         .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select(['sessions.id as sessionId', 'sessions.user_id as userId', 'users.email', 'users.tier', 'sessions.expires_at as expiresAt'])
+        .select([
+          'sessions.id as sessionId',
+          'sessions.user_id as userId',
+          'users.email',
+          'users.tier',
+          'sessions.expires_at as expiresAt',
+        ])
         .where('sessions.id', '=', id)
         .where('sessions.revoked_at', 'is', null)
         .where('sessions.expires_at', '>', now)

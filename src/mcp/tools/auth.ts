@@ -29,7 +29,9 @@ export const requestLoginCode = defineTool({
   output: z.object({
     sent: z.boolean().describe('True when the code was handed to the mail service.'),
     expiresInSeconds: z.number().int().describe('How long the code works.'),
-    delivery: z.enum(['email', 'console']).describe('"email" (SendGrid) or "console" (no mail service: written to the server log).'),
+    delivery: z
+      .enum(['email', 'console'])
+      .describe('"email" (SendGrid) or "console" (no mail service: written to the server log).'),
     message: z.string().describe('A sentence for the person saying where to find the code.'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -56,7 +58,10 @@ export const verifyLoginCode = defineTool({
     'Example: {"email": "ada@example.com", "code": "482913"}.',
   input: z.strictObject({
     email: Email,
-    code: z.string().max(32, 'must be the 6-digit code from the email').describe('The 6-digit code from the email, e.g. "482913".'),
+    code: z
+      .string()
+      .max(32, 'must be the 6-digit code from the email')
+      .describe('The 6-digit code from the email, e.g. "482913".'),
   }),
   output: z.object({ signedIn: z.boolean().describe('True on success.'), user: User, expiresAt: ExpiresAt }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
