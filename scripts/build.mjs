@@ -1,7 +1,7 @@
 // Bundles src/ into dist/ with esbuild. Start-up time is mostly module
 // loading, so the MCP SDK and zod are bundled, and every command or driver
 // that only some runs need is a separate chunk loaded on first use.
-import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +18,6 @@ try {
   process.exit(1);
 }
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: ['src/index.ts'],
