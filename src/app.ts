@@ -8,13 +8,11 @@ import { LoginService, loginCodeKey } from './auth/login.js';
 import { type ActiveSession, SessionService } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { asUnavailable, NotSignedIn } from './errors.js';
-import { type Cache, openCache } from './infra/cache.js';
-import { type Database, openDatabase } from './infra/database.js';
+import type { Cache } from './infra/cache.js';
+import type { Database } from './infra/database.js';
 import { type Keys, resolveKeys } from './infra/keys.js';
 import type { Logger } from './infra/logger.js';
 import { createMailer, type Mailer } from './infra/mailer.js';
-import { migrateToLatest } from './infra/migrate.js';
-import { loginCodesStore } from './store/login-codes.js';
 import { sessionsStore } from './store/sessions.js';
 import { type UsersStore, usersStore } from './store/users.js';
 
@@ -63,6 +61,13 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
 
   async function build(): Promise<Services> {
     const k = getKeys();
+    // Loaded here, not at the top: the query builder and drivers are not needed to answer `initialize`.
+    const [{ openCache }, { openDatabase }, { migrateToLatest }, { loginCodesStore }] = await Promise.all([
+      import('./infra/cache.js'),
+      import('./infra/database.js'),
+      import('./infra/migrate.js'),
+      import('./store/login-codes.js'),
+    ]);
     cache ??= openCache(config, logger, stampPath);
     let db: Database;
     try {

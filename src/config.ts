@@ -74,16 +74,16 @@ function readDotenv(file: string): Env | undefined {
  * $MONITORS_MCP_HOME/.env, then the package root's .env. A client starts the
  * server from any folder with a bare environment, so the files matter.
  */
-export function resolveEnv(env: Env = process.env, packageRoot = findPackageRoot()): { env: Env; files: string[] } {
-  if (env.MONITORS_MCP_DOTENV === 'off') return { env: { ...env }, files: [] };
+export function resolveEnv(input: Env = process.env, packageRoot = findPackageRoot()): { env: Env; files: string[] } {
+  const real = stripEmpty(input);
+  if (real.MONITORS_MCP_DOTENV === 'off') return { env: real, files: [] };
   const rootFile = join(packageRoot, '.env');
-  const rootEnv = readDotenv(rootFile);
-  const homeRaw = env.MONITORS_MCP_HOME ?? rootEnv?.MONITORS_MCP_HOME;
-  const home = expandHome(homeRaw ?? join(homedir(), '.monitors-mcp'));
+  const rootEnv = stripEmpty(readDotenv(rootFile) ?? {});
+  const home = expandHome(real.MONITORS_MCP_HOME ?? rootEnv.MONITORS_MCP_HOME ?? join(homedir(), '.monitors-mcp'));
   const homeFile = join(home, '.env');
   const homeEnv = homeFile === rootFile ? undefined : readDotenv(homeFile);
-  const files = [homeEnv && homeFile, rootEnv && rootFile].filter((f): f is string => Boolean(f));
-  return { env: { ...rootEnv, ...homeEnv, ...stripEmpty(env) }, files };
+  const files = [homeEnv && homeFile, existsSync(rootFile) && rootFile].filter((f): f is string => Boolean(f));
+  return { env: { ...rootEnv, ...stripEmpty(homeEnv ?? {}), ...real }, files };
 }
 
 function stripEmpty(env: Env): Env {
