@@ -86,16 +86,35 @@ export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
   private everReady = false;
   private warnedDown = false;
+  /** Deletes that failed while Redis was away (revoked sessions): retried when it is back, and never read meanwhile. */
+  private readonly pendingDeletes = new Set<string>();
+  /** Set while entries possibly left stale by an outage are being dropped; reads wait for it. */
+  private flushing: Promise<void> | undefined;
 
   private constructor(
     private readonly client: Redis,
     private readonly display: string,
+    private readonly keyPrefix: string,
     logger: Logger,
   ) {
     client.on('ready', () => {
-      if (this.warnedDown) logger.info('cache reachable again', { redis: display });
+      if (this.warnedDown) {
+        logger.info('cache reachable again', { redis: display });
+        // While Redis was unreachable, deletes (a logout in any process) may have
+        // been missed, so a revoked session could still be cached here. Every
+        // entry is only a shortcut to the database: drop them all under our prefix.
+        const flush: Promise<void> = this.dropAll()
+          .catch((err: Error & { code?: string }) => {
+            logger.warn('could not clear the cache after an outage', { redis: display, code: err.code ?? err.message });
+          })
+          .finally(() => {
+            if (this.flushing === flush) this.flushing = undefined;
+          });
+        this.flushing = flush;
+      }
       this.everReady = true;
       this.warnedDown = false;
+      this.flushPendingDeletes();
     });
     client.on('error', (err: Error & { code?: string }) => {
       if (!this.warnedDown) {
@@ -119,15 +138,26 @@ export class RedisCache implements Cache {
       commandTimeout: 1_000,
       retryStrategy: (times) => Math.min(100 * times, 2_000),
     });
-    const cache = new RedisCache(client, config.display, logger);
+    const cache = new RedisCache(client, config.display, config.keyPrefix, logger);
     client.connect().catch(() => {
       /* reported through the error event; retried by retryStrategy */
     });
     return cache;
   }
 
+  /** Deletes every key under the prefix (SCAN returns full names; DEL adds the prefix itself). */
+  private async dropAll(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${escapeGlob(this.keyPrefix)}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await this.client.del(...keys.map((k) => k.slice(this.keyPrefix.length)));
+    } while (cursor !== '0');
+  }
+
   /** Before the first connection, wait briefly for it; after an outage, fail fast. */
   private async ready(): Promise<void> {
+    if (this.flushing) await this.flushing;
     if (this.client.status === 'ready' || this.everReady) return;
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -140,7 +170,19 @@ export class RedisCache implements Cache {
     });
   }
 
+  private flushPendingDeletes(): void {
+    if (this.pendingDeletes.size === 0) return;
+    const keys = [...this.pendingDeletes];
+    this.client.del(...keys).then(
+      () => {
+        for (const k of keys) this.pendingDeletes.delete(k);
+      },
+      () => undefined,
+    );
+  }
+
   async get(key: string): Promise<string | undefined> {
+    if (this.pendingDeletes.has(key)) return undefined;
     await this.ready();
     return (await this.client.get(key)) ?? undefined;
   }
@@ -153,8 +195,13 @@ export class RedisCache implements Cache {
 
   async del(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.ready();
-    await this.client.del(...keys);
+    try {
+      await this.ready();
+      await this.client.del(...keys);
+    } catch (err) {
+      for (const k of keys) this.pendingDeletes.add(k);
+      throw err;
+    }
   }
 
   async ping(): Promise<string> {
@@ -167,6 +214,10 @@ export class RedisCache implements Cache {
   async close(): Promise<void> {
     this.client.disconnect();
   }
+}
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 export async function openCache(config: Config, logger: Logger, stampPath: string): Promise<Cache> {
