@@ -81,7 +81,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
     const users = usersStore(db.db);
     const sessions = new SessionService({ sessions: sessionsStore(db.db), cache: c, keys: k, config, logger });
     const login = new LoginService({
-      codes: loginCodesStore(db.db),
+      codes: loginCodesStore(db.db, db.dialect),
       users,
       sessions,
       mailer,

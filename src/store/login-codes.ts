@@ -1,6 +1,7 @@
 // Login codes and the per-address throttle. Every limit is enforced by one
 // conditional UPDATE, so parallel requests cannot both slip under it.
 import { type Kysely, sql } from 'kysely';
+import type { Dialect } from '../infra/database.js';
 import type { LoginCodesTable, LoginThrottleTable, Tables } from './schema.js';
 
 export type LoginCodeRow = LoginCodesTable;
@@ -12,14 +13,16 @@ export interface SendLimits {
   windowMs: number;
 }
 
-export function loginCodesStore(db: Kysely<Tables>) {
+export function loginCodesStore(db: Kysely<Tables>, dialect: Dialect) {
   return {
-    /** Stores the new code for this address, replacing (and so killing) any earlier one. */
+    /** Stores the new code for this address, replacing (and so killing) any earlier one, in one statement. */
     async replace(row: LoginCodeRow): Promise<void> {
-      await db.transaction().execute(async (tx) => {
-        await tx.deleteFrom('login_codes').where('email', '=', row.email).execute();
-        await tx.insertInto('login_codes').values(row).execute();
-      });
+      const { email: _email, ...fresh } = row;
+      const insert = db.insertInto('login_codes').values(row);
+      await (dialect === 'mysql'
+        ? insert.onDuplicateKeyUpdate(fresh)
+        : insert.onConflict((oc) => oc.column('email').doUpdateSet(fresh))
+      ).execute();
     },
 
     async find(email: string): Promise<LoginCodeRow | undefined> {
