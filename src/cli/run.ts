@@ -59,6 +59,7 @@ export async function runCommand(command: Command, argv: string[]): Promise<void
       positionals: parsed.positionals,
       app,
     });
+    if (typeof result === 'number') code = result;
   } catch (err) {
     await app?.close();
     if (err instanceof DomainError) fail(err.message);

@@ -1,5 +1,6 @@
 // Logs are one JSON object per line on stderr: stdout belongs to MCP messages.
-// A sink can be added to forward records as MCP log notifications.
+// A sink can be added to forward records as MCP log notifications; it sees
+// every record and applies its own level.
 import type { LogLevel } from '../config.js';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -21,13 +22,15 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   let threshold = ORDER[level];
   const sinks: LogSink[] = [];
   const log = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields: LogFields = {}) => {
-    if (ORDER[lvl] < threshold) return;
-    const record = { time: new Date().toISOString(), level: lvl, msg, ...fields };
-    try {
-      write(`${JSON.stringify(record, errorReplacer)}\n`);
-    } catch {
-      /* stderr closed: nothing sensible left to do */
+    if (ORDER[lvl] >= threshold) {
+      const record = { time: new Date().toISOString(), level: lvl, msg, ...fields };
+      try {
+        write(`${JSON.stringify(record, errorReplacer)}\n`);
+      } catch {
+        /* stderr closed: nothing sensible left to do */
+      }
     }
+    // Sinks filter by their own level (an MCP client's logging/setLevel is not LOG_LEVEL).
     for (const sink of sinks) sink(lvl, msg, fields);
   };
   return {

@@ -42,7 +42,14 @@ export async function migrateToLatest(database: Database, migrationsDir: string)
   let result: MigrationResultSet | undefined;
   for (let attempt = 0; ; attempt++) {
     result = await migrator.migrateToLatest();
-    const busy = result.error && /SQLITE_BUSY|database is locked/i.test(String((result.error as Error).message ?? result.error));
+    // SQLite has no migration lock across processes: a second process either finds the
+    // database busy or loses the race to record the same migration (its transaction is
+    // rolled back whole). Either way, trying again finds the migration applied.
+    const busy =
+      result.error &&
+      /SQLITE_BUSY|database is locked|UNIQUE constraint failed: schema_migrations\.name/i.test(
+        String((result.error as Error).message ?? result.error),
+      );
     if (!busy || attempt >= 20) break;
     await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
   }

@@ -83,7 +83,12 @@ export function createMcpServer(app: App, tools: ToolDefinition[] = allTools): S
     if (!clientLevel) return;
     const mcpLevel: LoggingLevel = level === 'warn' ? 'warning' : level;
     if (LEVELS.indexOf(mcpLevel) < LEVELS.indexOf(clientLevel)) return;
-    server.sendLoggingMessage({ level: mcpLevel, logger: 'monitors-mcp', data: { msg, ...fields } }).catch(() => undefined);
+    // Errors go to the client as name and code only: driver errors can carry SQL text and values.
+    const data: Record<string, unknown> = { msg };
+    for (const [k, v] of Object.entries(fields)) {
+      data[k] = v instanceof Error ? { name: v.name, code: (v as { code?: unknown }).code } : v;
+    }
+    server.sendLoggingMessage({ level: mcpLevel, logger: 'monitors-mcp', data }).catch(() => undefined);
   });
   return server;
 }
