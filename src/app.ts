@@ -13,6 +13,10 @@ import type { Database } from './infra/database.js';
 import { type Keys, resolveKeys } from './infra/keys.js';
 import type { Logger } from './infra/logger.js';
 import { createMailer, type Mailer } from './infra/mailer.js';
+import type { SecretBox } from './infra/secret-box.js';
+import type { AlertRuleService, AlertService } from './monitors/alerting.js';
+import type { SecretService } from './monitors/secrets.js';
+import type { MonitorService } from './monitors/service.js';
 import { sessionsStore } from './store/sessions.js';
 import { type UsersStore, usersStore } from './store/users.js';
 
@@ -22,6 +26,10 @@ export interface Services {
   users: UsersStore;
   sessions: SessionService;
   login: LoginService;
+  monitors: MonitorService;
+  secrets: SecretService;
+  rules: AlertRuleService;
+  alerts: AlertService;
 }
 
 export interface App {
@@ -62,11 +70,30 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
   async function build(): Promise<Services> {
     const k = getKeys();
     // Loaded here, not at the top: the query builder and drivers are not needed to answer `initialize`.
-    const [{ openCache }, { openDatabase }, { migrateToLatest }, { loginCodesStore }] = await Promise.all([
+    const [
+      { openCache },
+      { openDatabase },
+      { migrateToLatest },
+      { loginCodesStore },
+      { monitorsStore },
+      { secretsStore },
+      { alertRulesStore, alertsStore },
+      { MonitorService },
+      { SecretService },
+      { AlertRuleService, AlertService },
+      { SecretBox },
+    ] = await Promise.all([
       import('./infra/cache.js'),
       import('./infra/database.js'),
       import('./infra/migrate.js'),
       import('./store/login-codes.js'),
+      import('./store/monitors.js'),
+      import('./store/secrets.js'),
+      import('./store/alerts.js'),
+      import('./monitors/service.js'),
+      import('./monitors/secrets.js'),
+      import('./monitors/alerting.js'),
+      import('./infra/secret-box.js'),
     ]);
     cache ??= openCache(config, logger, stampPath);
     let db: Database;
@@ -89,7 +116,26 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
       config,
       logger,
     });
-    return { database: db, cache: c, users, sessions, login };
+    let box: SecretBox | undefined;
+    const secretBox = () => {
+      box ??= new SecretBox(k.masterKey, k.masterKeyPrevious);
+      return box;
+    };
+    const monitorRows = monitorsStore(db.db);
+    const secretRows = secretsStore(db.db);
+    const ruleRows = alertRulesStore(db.db);
+    const alertRows = alertsStore(db.db);
+    return {
+      database: db,
+      cache: c,
+      users,
+      sessions,
+      login,
+      monitors: new MonitorService({ db: db.db, monitors: monitorRows, secrets: secretRows, config }),
+      secrets: new SecretService({ db: db.db, secrets: secretRows, monitors: monitorRows, box: secretBox, config }),
+      rules: new AlertRuleService({ db: db.db, rules: ruleRows, alerts: alertRows, monitors: monitorRows, config }),
+      alerts: new AlertService({ alerts: alertRows }),
+    };
   }
 
   const app: App = {

@@ -34,12 +34,37 @@ export interface Config {
     lockAfterFailures: number;
     lockSeconds: number;
   };
+  /** Limits by users.tier; a tier not listed here gets the free plan. */
+  plans: Record<'free' | 'pro', Plan>;
   logLevel: LogLevel;
   /** Every variable that was read, for `setup` to write into a client config. */
   sources: { dotenvFiles: string[] };
 }
 
 type Env = Record<string, string | undefined>;
+
+export interface Plan {
+  maxMonitors: number;
+  minIntervalSeconds: number;
+  maxSecrets: number;
+  maxRules: number;
+}
+
+const PLAN_DEFAULTS: Record<'free' | 'pro', Plan> = {
+  free: { maxMonitors: 10, minIntervalSeconds: 300, maxSecrets: 10, maxRules: 20 },
+  pro: { maxMonitors: 500, minIntervalSeconds: 30, maxSecrets: 100, maxRules: 500 },
+};
+
+function plan(env: Env, tier: 'free' | 'pro'): Plan {
+  const d = PLAN_DEFAULTS[tier];
+  const T = tier.toUpperCase();
+  return {
+    maxMonitors: int(env, `PLAN_${T}_MAX_MONITORS`, d.maxMonitors, 0, 1_000_000),
+    minIntervalSeconds: int(env, `PLAN_${T}_MIN_INTERVAL_SECONDS`, d.minIntervalSeconds, 10, 86_400),
+    maxSecrets: int(env, `PLAN_${T}_MAX_SECRETS`, d.maxSecrets, 0, 100_000),
+    maxRules: int(env, `PLAN_${T}_MAX_RULES`, d.maxRules, 0, 1_000_000),
+  };
+}
 
 /** The folder holding package.json, found from this file whether it runs from src/ or dist/. */
 export function findPackageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
@@ -268,6 +293,7 @@ export function loadConfig(input: Env = process.env, packageRoot = findPackageRo
       lockAfterFailures: int(env, 'LOGIN_LOCK_AFTER_FAILURES', 20, 1, 10_000),
       lockSeconds: int(env, 'LOGIN_LOCK_SECONDS', 3600, 0, 7 * 86_400),
     },
+    plans: { free: plan(env, 'free'), pro: plan(env, 'pro') },
     logLevel: level as LogLevel,
     sources: { dotenvFiles: files },
   };

@@ -102,7 +102,7 @@ export class LoginService {
     if (t?.last_sent_at && t.last_sent_at > now - limits.resendIntervalMs) {
       const s = Math.ceil((t.last_sent_at + limits.resendIntervalMs - now) / 1000);
       return new LimitExceeded(
-        `A code was sent to this address moments ago: use it, or wait ${s} seconds before asking for another.`,
+        `A code was sent to this address moments ago: use it, or wait ${s} second${s === 1 ? '' : 's'} before asking for another.`,
         s,
       );
     }
@@ -135,9 +135,17 @@ export class LoginService {
     const live = row !== undefined && row.consumed_at === null && row.expires_at > now && row.attempts < login.maxAttempts;
 
     if (!matches || !live) {
+      // The failure that locks the address says so, rather than "N tries left" or "ask for a new one".
+      const locks = login.lockSeconds > 0 && (t?.failures ?? 0) + 1 >= login.lockAfterFailures;
+      const lockMin = Math.ceil(login.lockSeconds / 60);
+      const locked = () =>
+        new LimitExceeded(
+          `Too many wrong codes for this address: sign-in is locked for ${lockMin} more minute${lockMin === 1 ? '' : 's'}.`,
+        );
       if (row && live) {
         const counted = await this.deps.codes.countWrongTry(email, row.id, login.maxAttempts);
         await this.deps.codes.countFailure(email, now, login.lockAfterFailures, login.lockSeconds * 1000);
+        if (locks) throw locked();
         const left = login.maxAttempts - row.attempts - 1;
         if (counted && left > 0) {
           throw new InvalidInput(`That code is wrong: ${left} ${left === 1 ? 'try' : 'tries'} left before it stops working.`);
@@ -147,6 +155,7 @@ export class LoginService {
         );
       }
       await this.deps.codes.countFailure(email, now, login.lockAfterFailures, login.lockSeconds * 1000);
+      if (locks) throw locked();
       throw new InvalidInput(WRONG_OR_DEAD);
     }
     if (!(await this.deps.codes.consume(email, row.id, login.maxAttempts, now))) throw new InvalidInput(WRONG_OR_DEAD);

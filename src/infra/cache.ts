@@ -2,7 +2,7 @@
 // default. Callers treat every cache failure as a miss and go to the
 // database, so the cache can vanish without skipping a check.
 import { randomBytes } from 'node:crypto';
-import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import type { Logger } from './logger.js';
@@ -35,8 +35,7 @@ export class MemoryCache implements Cache {
   private readStamp(): string | undefined {
     if (!this.stampPath) return undefined;
     try {
-      const st = statSync(this.stampPath, { bigint: true });
-      return `${st.ino}:${st.mtimeNs}:${st.size}`;
+      return readFileSync(this.stampPath, 'utf8');
     } catch {
       return 'none';
     }
@@ -65,7 +64,7 @@ export class MemoryCache implements Cache {
     for (const k of keys) this.lru.delete(k);
     if (this.stampPath) {
       const tmp = `${this.stampPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      writeFileSync(tmp, randomBytes(8).toString('hex'), { mode: 0o600 });
+      writeFileSync(tmp, randomBytes(12).toString('hex'), { mode: 0o600 });
       renameSync(tmp, this.stampPath);
       this.seen = this.readStamp();
     }

@@ -1,0 +1,101 @@
+import { type Kysely, sql } from 'kysely';
+import { likePattern, type PageKey } from './pagination.js';
+import type { MonitorResultsTable, MonitorsTable, Tables } from './schema.js';
+
+export type MonitorRow = MonitorsTable;
+export type ResultRow = MonitorResultsTable;
+
+export interface MonitorListFilter {
+  status?: string;
+  query?: string;
+  after?: PageKey;
+  limit: number;
+}
+
+export function monitorsStore(db: Kysely<Tables>) {
+  return {
+    async find(userId: string, id: string): Promise<MonitorRow | undefined> {
+      return db.selectFrom('monitors').selectAll().where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+    },
+
+    async findByName(userId: string, name: string): Promise<MonitorRow | undefined> {
+      return db.selectFrom('monitors').selectAll().where('user_id', '=', userId).where('name', '=', name).executeTakeFirst();
+    },
+
+    async count(userId: string): Promise<number> {
+      const r = await db
+        .selectFrom('monitors')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    /** One page in (created_at, id) order: one statement, served by monitors_user_page_idx. */
+    async list(userId: string, f: MonitorListFilter): Promise<MonitorRow[]> {
+      let q = db.selectFrom('monitors').selectAll().where('user_id', '=', userId);
+      if (f.status) q = q.where('status', '=', f.status);
+      if (f.query) {
+        const p = likePattern(f.query);
+        q = q.where((eb) =>
+          eb.or([sql<boolean>`lower(name) like ${p} escape '!'`, sql<boolean>`lower(target) like ${p} escape '!'`]),
+        );
+      }
+      if (f.after) {
+        const { at, id } = f.after;
+        q = q.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
+      }
+      return q.orderBy('created_at').orderBy('id').limit(f.limit).execute();
+    },
+
+    async insert(row: MonitorRow): Promise<void> {
+      await db.insertInto('monitors').values(row).execute();
+    },
+
+    async update(userId: string, id: string, patch: Partial<Omit<MonitorRow, 'id' | 'user_id'>>): Promise<boolean> {
+      const r = await db.updateTable('monitors').set(patch).where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    /** Deletes the monitor with its results, rules that name it, and its alerts. */
+    async remove(userId: string, id: string): Promise<boolean> {
+      return db.transaction().execute(async (tx) => {
+        const r = await tx.deleteFrom('monitors').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+        if (Number(r.numDeletedRows) !== 1) return false;
+        await tx.deleteFrom('monitor_results').where('user_id', '=', userId).where('monitor_id', '=', id).execute();
+        await tx.deleteFrom('alerts').where('user_id', '=', userId).where('monitor_id', '=', id).execute();
+        await tx.deleteFrom('alert_rules').where('user_id', '=', userId).where('monitor_id', '=', id).execute();
+        return true;
+      });
+    },
+
+    async recentResults(userId: string, monitorId: string, limit: number): Promise<ResultRow[]> {
+      return db
+        .selectFrom('monitor_results')
+        .selectAll()
+        .where('monitor_id', '=', monitorId)
+        .where('user_id', '=', userId)
+        .orderBy('checked_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
+    /** Names of this user's monitors whose definition refers to {{secrets.NAME}}. */
+    async namesUsingSecret(userId: string, secretName: string): Promise<string[]> {
+      const ref = likePattern(`{{secrets.${secretName}}}`);
+      const rows = await db
+        .selectFrom('monitors')
+        .select('name')
+        .where('user_id', '=', userId)
+        .where((eb) =>
+          eb.or([sql<boolean>`lower(target) like ${ref} escape '!'`, sql<boolean>`lower(settings) like ${ref} escape '!'`]),
+        )
+        .limit(20)
+        .execute();
+      return rows.map((r) => r.name);
+    },
+  };
+}
+
+export type MonitorsStore = ReturnType<typeof monitorsStore>;
