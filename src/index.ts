@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ default: import('./cli/run.js').C
   whoami: () => import('./cli/whoami.js'),
   logout: () => import('./cli/logout.js'),
   users: () => import('./cli/users.js'),
+  'rotate-keys': () => import('./cli/rotate-keys.js'),
 };
 
 const USAGE = `monitors-mcp: an MCP server for monitoring, driven by an AI assistant.
@@ -27,6 +28,7 @@ Commands:
   whoami             show who is signed in on this machine
   logout             sign out (--all: every session of this person)
   users              list users (for an operator)
+  rotate-keys        re-encrypt every secret under the current MASTER_KEY
 
 Every command answers --help. Configuration comes from the environment and
 .env files; see README.md or .env.example.

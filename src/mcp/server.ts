@@ -15,6 +15,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
 import { jsonSchemaOf, runTool, type ToolDefinition } from './define-tool.js';
+import { registerResources } from './resources.js';
 import { allTools } from './tools/index.js';
 
 const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -35,7 +36,10 @@ export function packageVersion(packageRoot: string): string {
 export function createMcpServer(app: App, tools: ToolDefinition[] = allTools): Server {
   const server = new Server(
     { name: 'monitors-mcp', title: 'Monitors', version: packageVersion(app.config.packageRoot) },
-    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, logging: {} },
+      instructions: INSTRUCTIONS,
+    },
   );
   const byName = new Map(tools.map((t) => [t.name, t]));
   let listed: unknown[] | undefined;
@@ -72,6 +76,8 @@ export function createMcpServer(app: App, tools: ToolDefinition[] = allTools): S
       },
     }) as never;
   });
+
+  registerResources(server, app);
 
   // Log notifications only once the client asks for them with logging/setLevel.
   let clientLevel: LoggingLevel | undefined;

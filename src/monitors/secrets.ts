@@ -120,6 +120,52 @@ export class SecretService {
     }
   }
 
+  /**
+   * Moves every secret sealed under another key to the current MASTER_KEY, in
+   * batches. Each row is rewritten only if it is still under the key it was
+   * read with, so a run can be interrupted and started again at any point.
+   */
+  async rotateAll(onBatch?: (done: number) => void): Promise<{ moved: number; unknownKey: number; damaged: number }> {
+    const box = this.deps.box();
+    let moved = 0;
+    let unknownKey = 0;
+    let damaged = 0;
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.deps.secrets.sealedWithOtherKey(box.currentKeyId, 200, after);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (!box.canOpen(row.key_id)) {
+          unknownKey++;
+          continue;
+        }
+        let plaintext: string;
+        try {
+          plaintext = box.open(row.user_id, row.name, {
+            ciphertext: row.ciphertext,
+            iv: row.iv,
+            tag: row.tag,
+            keyId: row.key_id,
+          });
+        } catch {
+          damaged++;
+          continue;
+        }
+        const sealed = box.seal(row.user_id, row.name, plaintext);
+        const ok = await this.deps.secrets.reseal(row.id, row.key_id, {
+          ciphertext: sealed.ciphertext,
+          iv: sealed.iv,
+          tag: sealed.tag,
+          key_id: sealed.keyId,
+        });
+        if (ok) moved++;
+      }
+      after = rows.at(-1)!.id;
+      onBatch?.(moved);
+    }
+    return { moved, unknownKey, damaged };
+  }
+
   /** The plaintext, for a check about to run. Never pass the result to a log, an error or a tool answer. */
   async reveal(owner: Pick<Owner, 'userId'>, name: string): Promise<string | undefined> {
     const row = await this.deps.secrets.find(owner.userId, name);
