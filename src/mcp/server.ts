@@ -23,7 +23,9 @@ const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', '
 const INSTRUCTIONS =
   'monitors-mcp watches websites, APIs, ports, DNS names and TLS certificates for one signed-in person. ' +
   "Start with whoami; if not signed in, call request_login_code with the person's email, ask them for the 6-digit code, " +
-  'then call verify_login_code. The sign-in is kept across restarts.';
+  'then call verify_login_code (the sign-in is kept across restarts). Store API keys with set_secret and refer to them ' +
+  'as {{secrets.NAME}} in monitors; values are never shown again. Use list_alerts {"state": "open"} to answer ' +
+  '"is anything wrong?".';
 
 export function packageVersion(packageRoot: string): string {
   try {
