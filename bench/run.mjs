@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-for (const script of ['cold-start.mjs', 'whoami.mjs']) {
+for (const script of ['cold-start.mjs', 'whoami.mjs', 'monitors.mjs']) {
   const r = spawnSync(process.execPath, [join(import.meta.dirname, script)], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
   console.log('');

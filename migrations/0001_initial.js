@@ -83,6 +83,7 @@ export async function up(db, { dialect }) {
     .addUniqueConstraint('monitors_user_name_uq', ['user_id', 'name'])
     .execute();
   await index('monitors_user_page_idx', 'monitors', ['user_id', 'created_at', 'id']);
+  await index('monitors_user_status_idx', 'monitors', ['user_id', 'status', 'created_at', 'id']);
   await index('monitors_due_idx', 'monitors', ['enabled', 'next_run_at']);
 
   await table('secrets')
@@ -146,6 +147,6 @@ export async function up(db, { dialect }) {
     .addColumn('value', 'double precision')
     .addColumn('error', 'text')
     .execute();
-  await index('monitor_results_monitor_idx', 'monitor_results', ['monitor_id', 'checked_at']);
+  await index('monitor_results_monitor_idx', 'monitor_results', ['monitor_id', 'checked_at', 'id']);
   await index('monitor_results_age_idx', 'monitor_results', ['checked_at']);
 }

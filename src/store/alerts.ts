@@ -24,9 +24,12 @@ export function alertRulesStore(db: Kysely<Tables>) {
       let q = db.selectFrom('alert_rules').selectAll().where('user_id', '=', userId);
       if (monitorId) q = q.where('monitor_id', '=', monitorId);
       if (after) {
-        q = q.where((eb) =>
-          eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]),
-        );
+        // The redundant bound lets SQLite seek the index; the OR alone makes it scan from the start.
+        q = q
+          .where('created_at', '>=', after.at)
+          .where((eb) =>
+            eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]),
+          );
       }
       return q.orderBy('created_at').orderBy('id').limit(limit).execute();
     },
@@ -85,7 +88,10 @@ export function alertsStore(db: Kysely<Tables>) {
       if (f.monitorId) q = q.where('monitor_id', '=', f.monitorId);
       if (f.after) {
         const { at, id } = f.after;
-        q = q.where((eb) => eb.or([eb('opened_at', '<', at), eb.and([eb('opened_at', '=', at), eb('id', '<', id)])]));
+        // The redundant bound lets SQLite seek the index; the OR alone makes it scan from the start.
+        q = q
+          .where('opened_at', '<=', at)
+          .where((eb) => eb.or([eb('opened_at', '<', at), eb.and([eb('opened_at', '=', at), eb('id', '<', id)])]));
       }
       return q.orderBy('opened_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
     },

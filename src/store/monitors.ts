@@ -43,7 +43,10 @@ export function monitorsStore(db: Kysely<Tables>) {
       }
       if (f.after) {
         const { at, id } = f.after;
-        q = q.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
+        // The redundant bound lets SQLite seek the index; the OR alone makes it scan from the start.
+        q = q
+          .where('created_at', '>=', at)
+          .where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
       }
       return q.orderBy('created_at').orderBy('id').limit(f.limit).execute();
     },

@@ -35,9 +35,12 @@ export function secretsStore(db: Kysely<Tables>) {
     async list(userId: string, limit: number, after?: PageKey): Promise<SecretMeta[]> {
       let q = db.selectFrom('secrets').select(['id', 'name', 'created_at', 'updated_at']).where('user_id', '=', userId);
       if (after) {
-        q = q.where((eb) =>
-          eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]),
-        );
+        // The redundant bound lets SQLite seek the index; the OR alone makes it scan from the start.
+        q = q
+          .where('created_at', '>=', after.at)
+          .where((eb) =>
+            eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]),
+          );
       }
       return q.orderBy('created_at').orderBy('id').limit(limit).execute();
     },
