@@ -84,16 +84,14 @@ export function monitorsStore(db: Kysely<Tables>) {
         .execute();
     },
 
-    /** Names of this user's monitors whose definition refers to {{secrets.NAME}}. */
+    /** Names of this user's monitors whose definition refers to {{secrets.NAME}} (case-sensitive, as names are). */
     async namesUsingSecret(userId: string, secretName: string): Promise<string[]> {
-      const ref = likePattern(`{{secrets.${secretName}}}`);
+      const ref = `{{secrets.${secretName}}}`;
       const rows = await db
         .selectFrom('monitors')
         .select('name')
         .where('user_id', '=', userId)
-        .where((eb) =>
-          eb.or([sql<boolean>`lower(target) like ${ref} escape '!'`, sql<boolean>`lower(settings) like ${ref} escape '!'`]),
-        )
+        .where((eb) => eb.or([sql<boolean>`instr(target, ${ref}) > 0`, sql<boolean>`instr(settings, ${ref}) > 0`]))
         .limit(20)
         .execute();
       return rows.map((r) => r.name);
