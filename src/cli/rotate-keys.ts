@@ -23,8 +23,8 @@ if some secrets are under a key this server does not have.`,
     if (tty) process.stderr.write('\n');
     out(`Moved ${r.moved} secret${r.moved === 1 ? '' : 's'} to the current key (key id ${current}).`);
     if (r.unknownKey > 0) {
-      out(
-        `${r.unknownKey} secret${r.unknownKey === 1 ? ' is' : 's are'} sealed under a key this server does not have: set MASTER_KEY_PREVIOUS to that key and run rotate-keys again.`,
+      process.stderr.write(
+        `${r.unknownKey} secret${r.unknownKey === 1 ? ' is' : 's are'} sealed under a key this server does not have: set MASTER_KEY_PREVIOUS to that key and run rotate-keys again.\n`,
       );
     }
     if (r.damaged > 0) {

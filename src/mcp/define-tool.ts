@@ -69,9 +69,23 @@ export function describeInputProblems(tool: string, error: z.ZodError): string {
     if (issue.code === 'unrecognized_keys') {
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(', ')}`;
     }
+    const custom = !/^(Invalid|Too (big|small)|Expected)/.test(issue.message);
     if (issue.code === 'invalid_type') {
       const received = 'input' in issue ? describeType(issue.input) : 'something else';
-      msg = received === 'nothing' ? 'is required' : `must be ${article(issue.expected)}, not ${received}`;
+      if (received === 'nothing') msg = 'is required';
+      else if (issue.expected === 'int') msg = 'must be a whole number';
+      else msg = `must be ${article(issue.expected)}, not ${received}`;
+    } else if ((issue.code === 'too_big' || issue.code === 'too_small') && !custom) {
+      const bound = Number(issue.code === 'too_big' ? issue.maximum : issue.minimum);
+      const most = issue.code === 'too_big' ? 'at most' : 'at least';
+      if (issue.origin === 'string') {
+        msg = bound === 1 && issue.code === 'too_small' ? 'must not be empty' : `must be ${most} ${bound} characters`;
+      } else if (issue.origin === 'array') msg = `must have ${most} ${bound} item${bound === 1 ? '' : 's'}`;
+      else msg = `must be ${most} ${bound}`;
+    } else if (issue.code === 'invalid_value' && !custom) {
+      msg = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (issue.code === 'invalid_format' && !custom) {
+      msg = `is not a valid ${issue.format}`;
     }
     return field ? `"${field.slice(0, 60)}" ${msg}` : msg;
   });
@@ -92,11 +106,12 @@ function article(t: string): string {
 
 export async function runTool(tool: ToolDefinition, rawArgs: unknown, base: Omit<ToolContext, 'session'>): Promise<ToolResult> {
   const { app } = base;
-  const parsed = tool.input.safeParse(rawArgs ?? {}, { reportInput: true });
-  if (!parsed.success) return errorResult(describeInputProblems(tool.name, parsed.error));
   try {
+    // Signing in comes first: until then, nothing else the person could fix matters.
     const session =
       tool.requiresSignIn === false ? (undefined as unknown as ActiveSession) : (await app.currentSession()).session;
+    const parsed = tool.input.safeParse(rawArgs ?? {}, { reportInput: true });
+    if (!parsed.success) return errorResult(describeInputProblems(tool.name, parsed.error));
     const out = await tool.handler(parsed.data, { ...base, session });
     const checked = tool.output.safeParse(out);
     if (!checked.success) {

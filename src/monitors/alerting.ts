@@ -22,9 +22,9 @@ export const ConditionSchema = z
     type: z
       .enum(CONDITION_TYPES)
       .describe('down, latencyAbove (needs ms), valueAbove / valueBelow (need value), certExpiresWithin (needs days).'),
-    ms: z.number().int().optional().describe('latencyAbove: the latency in milliseconds.'),
+    ms: z.number().int().min(1).max(600_000).optional().describe('latencyAbove: the latency in milliseconds.'),
     value: z.number().optional().describe("valueAbove / valueBelow: the threshold for the monitor's extracted value."),
-    days: z.number().int().optional().describe('certExpiresWithin: days before the certificate expires.'),
+    days: z.number().int().min(1).max(3650).optional().describe('certExpiresWithin: days before the certificate expires.'),
   })
   .describe('When the rule matches a result, e.g. {"type": "latencyAbove", "ms": 2000}.');
 export type Condition = z.infer<typeof ConditionSchema>;
@@ -157,7 +157,8 @@ export class AlertRuleService {
   }
 
   private async describeTarget(owner: Owner, monitorId: string | null): Promise<{ label: string; type?: string }> {
-    if (!monitorId) return { label: 'all monitors' };
+    // Only null means every monitor: an empty id names no monitor (and must not make a rule that watches none).
+    if (monitorId === null) return { label: 'all monitors' };
     const m = await this.deps.monitors.find(owner.userId, monitorId);
     if (!m) throw new MonitorNotFound();
     return { label: `"${m.name}"`, type: m.type };

@@ -43,7 +43,7 @@ export const settingsFields = {
   keyword: z.string().max(500).describe('http: text the body must contain (or must not, with keywordAbsent).'),
   keywordAbsent: z.boolean().describe('http: true means the keyword must NOT appear (default false).'),
   jsonPath: z.string().max(200).describe('http: a JSON path whose number is recorded as the value, e.g. "queue.depth".'),
-  maxRedirects: z.number().int().describe('http: redirects to follow, 0-5 (default 5).'),
+  maxRedirects: z.number().int().min(0).max(5).describe('http: redirects to follow, 0-5 (default 5).'),
   recordType: z.enum(DNS_RECORD_TYPES).describe('dns: the record type (default A).'),
   expectedValue: z.string().max(500).describe('dns: a value one of the records must equal.'),
   assertions: z.array(AssertionSchema).max(20).describe('Further checks on the result, all of which must pass.'),
@@ -61,7 +61,12 @@ export const monitorFields = {
     .number()
     .int()
     .describe('Seconds between checks; at least your plan minimum (free 300, pro 30). Default: the plan minimum.'),
-  timeoutMs: z.number().int().describe('Deadline for one check in milliseconds, 1000-60000 (default 10000).'),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(60_000)
+    .describe('Deadline for one check in milliseconds, 1000-60000 (default 10000).'),
   enabled: z.boolean().describe('false creates it paused (default true).'),
   ...settingsFields,
 } as const;

@@ -11,8 +11,13 @@ const MonitorId = z.string().max(64, 'is not a monitor id');
 
 const ruleFields = {
   name: z.string().max(200).describe('A name for the rule (default: made from the condition and monitor).'),
-  forChecks: z.number().int().describe('Matching results in a row before it fires, 1-100 (default 2).'),
-  recoverChecks: z.number().int().describe('Non-matching results in a row before it resolves, 1-100 (default 2).'),
+  forChecks: z.number().int().min(1).max(100).describe('Matching results in a row before it fires, 1-100 (default 2).'),
+  recoverChecks: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .describe('Non-matching results in a row before it resolves, 1-100 (default 2).'),
   severity: z.enum(SEVERITIES).describe('info, warning (default) or critical.'),
   channels: z.array(ChannelSchema).max(5).describe('Where to notify (default [{"type": "email"}]).'),
   repeatMinutes: z
