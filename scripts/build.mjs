@@ -33,7 +33,7 @@ await esbuild.build({
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
   // Native or CommonJS-heavy drivers stay in node_modules and load only when used.
-  external: ['better-sqlite3', 'mysql2', 'ioredis', '@sendgrid/mail', '@sendgrid/client', 'jsonwebtoken'],
+  external: ['better-sqlite3', 'mysql2', 'ioredis', '@sendgrid/mail', '@sendgrid/client', 'jsonwebtoken', 'undici'],
   banner: {
     js: "import { createRequire as __monitorsCreateRequire } from 'node:module'; const require = __monitorsCreateRequire(import.meta.url);",
   },

@@ -15,6 +15,7 @@ import type { Logger } from './infra/logger.js';
 import { createMailer, type Mailer } from './infra/mailer.js';
 import type { SecretBox } from './infra/secret-box.js';
 import type { AlertRuleService, AlertService } from './monitors/alerting.js';
+import type { CheckRunner } from './monitors/check-runner.js';
 import type { SecretService } from './monitors/secrets.js';
 import type { MonitorService } from './monitors/service.js';
 import { sessionsStore } from './store/sessions.js';
@@ -30,6 +31,7 @@ export interface Services {
   secrets: SecretService;
   rules: AlertRuleService;
   alerts: AlertService;
+  checks: CheckRunner;
 }
 
 export interface App {
@@ -82,6 +84,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
       { SecretService },
       { AlertRuleService, AlertService },
       { SecretBox },
+      { CheckRunner },
     ] = await Promise.all([
       import('./infra/cache.js'),
       import('./infra/database.js'),
@@ -94,6 +97,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
       import('./monitors/secrets.js'),
       import('./monitors/alerting.js'),
       import('./infra/secret-box.js'),
+      import('./monitors/check-runner.js'),
     ]);
     cache ??= openCache(config, logger, stampPath);
     let db: Database;
@@ -125,6 +129,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
     const secretRows = secretsStore(db.db);
     const ruleRows = alertRulesStore(db.db);
     const alertRows = alertsStore(db.db);
+    const secretService = new SecretService({ db: db.db, secrets: secretRows, monitors: monitorRows, box: secretBox, config });
     return {
       database: db,
       cache: c,
@@ -132,9 +137,10 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
       sessions,
       login,
       monitors: new MonitorService({ db: db.db, monitors: monitorRows, secrets: secretRows, config }),
-      secrets: new SecretService({ db: db.db, secrets: secretRows, monitors: monitorRows, box: secretBox, config }),
+      secrets: secretService,
       rules: new AlertRuleService({ db: db.db, rules: ruleRows, alerts: alertRows, monitors: monitorRows, config }),
       alerts: new AlertService({ alerts: alertRows }),
+      checks: new CheckRunner({ monitors: monitorRows, secrets: secretService, config }),
     };
   }
 

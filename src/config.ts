@@ -34,6 +34,8 @@ export interface Config {
     lockAfterFailures: number;
     lockSeconds: number;
   };
+  /** Let monitors and webhooks reach loopback, private and link-local addresses (tests, internal networks). */
+  allowPrivateTargets: boolean;
   /** Limits by users.tier; a tier not listed here gets the free plan. */
   plans: Record<'free' | 'pro', Plan>;
   logLevel: LogLevel;
@@ -132,6 +134,15 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(trimmed);
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${trimmed}.`);
   return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${clip(raw)}".`);
 }
 
 function clip(s: string, n = 40): string {
@@ -293,6 +304,7 @@ export function loadConfig(input: Env = process.env, packageRoot = findPackageRo
       lockAfterFailures: int(env, 'LOGIN_LOCK_AFTER_FAILURES', 20, 1, 10_000),
       lockSeconds: int(env, 'LOGIN_LOCK_SECONDS', 3600, 0, 7 * 86_400),
     },
+    allowPrivateTargets: bool(env, 'ALLOW_PRIVATE_TARGETS', false),
     plans: { free: plan(env, 'free'), pro: plan(env, 'pro') },
     logLevel: level as LogLevel,
     sources: { dotenvFiles: files },

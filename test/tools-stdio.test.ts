@@ -1,7 +1,7 @@
-// Every tool through a real stdio child, on both backends: each of the 21
+// Every tool through a real stdio child, on both backends: each of the 22
 // tools answers successfully at least once, with structuredContent that fits
 // the outputSchema published in tools/list (checked here as well as by the
-// SDK client) and a text block holding the same JSON. Signed out, each of the 18 tools
+// SDK client) and a text block holding the same JSON. Signed out, each of the 19 tools
 // but the sign-in three says so in one sentence, and resources ask to sign in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
@@ -23,6 +23,7 @@ const TOOL_NAMES = [
   'delete_monitor',
   'pause_monitor',
   'resume_monitor',
+  'run_check',
   'set_secret',
   'list_secrets',
   'delete_secret',
@@ -50,6 +51,7 @@ const VALID_ARGS: Record<string, Record<string, unknown>> = {
   delete_monitor: { id: 'q3J9x0sKQ0aV7m1wZb2L4g' },
   pause_monitor: { id: 'q3J9x0sKQ0aV7m1wZb2L4g' },
   resume_monitor: { id: 'q3J9x0sKQ0aV7m1wZb2L4g' },
+  run_check: { type: 'tcp', target: '127.0.0.1:1' },
   set_secret: { name: 'API_TOKEN', value: 'v' },
   list_secrets: {},
   delete_secret: { name: 'API_TOKEN' },
@@ -94,7 +96,8 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
   const saved: Record<string, string> = {};
 
   beforeAll(async () => {
-    t = await makeEnv(backend, { MONITORS_MCP_WORKER: 'off' });
+    // run_check below reaches 127.0.0.1, which the target guard allows only with ALLOW_PRIVATE_TARGETS.
+    t = await makeEnv(backend, { MONITORS_MCP_WORKER: 'off', ALLOW_PRIVATE_TARGETS: 'true' });
     server = await startServer(t.env);
   });
 
@@ -151,10 +154,10 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
     return row.id;
   }
 
-  it('tools/list: the 21 tools, each with a title, description, annotations and object schemas without $schema', async () => {
+  it('tools/list: the 22 tools, each with a title, description, annotations and object schemas without $schema', async () => {
     const { tools } = await server.client.listTools();
     expect(tools.map((x) => x.name).sort()).toEqual([...TOOL_NAMES].sort());
-    expect(tools).toHaveLength(21);
+    expect(tools).toHaveLength(22);
     for (const tool of tools) {
       expect(tool.name).toMatch(/^[a-z0-9_]{1,40}$/);
       expect(tool.title, tool.name).toBeTruthy();
@@ -202,9 +205,9 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
     }
   });
 
-  it('signed out: all 18 tools but the sign-in three answer the same sentence, resources ask to sign in, whoami says so', async () => {
+  it('signed out: all 19 tools but the sign-in three answer the same sentence, resources ask to sign in, whoami says so', async () => {
     expect(Object.keys(VALID_ARGS).sort()).toEqual(TOOL_NAMES.filter((n) => !n.includes('login') && n !== 'whoami').sort());
-    expect(Object.keys(VALID_ARGS)).toHaveLength(18); // 21 tools less request_login_code, verify_login_code, whoami
+    expect(Object.keys(VALID_ARGS)).toHaveLength(19); // 22 tools less request_login_code, verify_login_code, whoami
     for (const [name, args] of Object.entries(VALID_ARGS)) {
       expect(await refused(name, args), name).toBe(NOT_SIGNED_IN);
     }
@@ -320,6 +323,20 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
     });
     expect(tls.monitor).toMatchObject({ type: 'tls', status: 'paused', enabled: false });
     monitors.tls = tls.monitor;
+  });
+
+  it('run_check: an unsaved definition runs once and nothing is stored', async () => {
+    const out = await ok<{ result: Json; stored: boolean; monitorId?: string }>('run_check', {
+      type: 'tcp',
+      target: '127.0.0.1:1',
+      timeoutMs: 2000,
+    });
+    expect(out).toMatchObject({
+      stored: false,
+      result: { status: 'down', statusCode: null, value: null, error: 'The connection was refused (nothing listening there).' },
+    });
+    expect(out.monitorId).toBeUndefined();
+    expect(Date.parse(String(out.result.checkedAt))).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('list_monitors, get_monitor, update_monitor', async () => {
@@ -530,7 +547,7 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
     expect((await server.client.listResources()).resources).toEqual([]);
   });
 
-  it('every one of the 21 tools answered successfully at least once', () => {
+  it('every one of the 22 tools answered successfully at least once', () => {
     expect([...succeeded].sort()).toEqual([...TOOL_NAMES].sort());
   });
 });

@@ -84,6 +84,25 @@ export function monitorsStore(db: Kysely<Tables>) {
         .execute();
     },
 
+    /** Stores a result and the monitor's latest state in one transaction; a paused monitor stays paused. */
+    async recordResult(userId: string, monitorId: string, result: ResultRow): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('monitor_results').values(result).execute();
+        await tx
+          .updateTable('monitors')
+          .set({
+            status: sql`CASE WHEN enabled = 1 THEN ${result.status} ELSE 'paused' END`,
+            last_checked_at: result.checked_at,
+            last_latency_ms: result.latency_ms,
+            last_value: result.value,
+            last_error: result.error,
+          })
+          .where('user_id', '=', userId)
+          .where('id', '=', monitorId)
+          .execute();
+      });
+    },
+
     /** Names of this user's monitors whose definition refers to {{secrets.NAME}} (case-sensitive, as names are). */
     async namesUsingSecret(userId: string, secretName: string): Promise<string[]> {
       const ref = `{{secrets.${secretName}}}`;
