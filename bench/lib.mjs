@@ -1,7 +1,7 @@
 // Shared by the benchmarks: percentiles, a private home, and a raw stdio
 // JSON-RPC client with no SDK in the way of the timing.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,8 +21,16 @@ export function median(values) {
   );
 }
 
+const homes = [];
+process.on('exit', () => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+/** A private MONITORS_MCP_HOME, removed when the benchmark exits. */
 export function tempHome() {
-  return mkdtempSync(join(tmpdir(), 'monitors-bench-'));
+  const home = mkdtempSync(join(tmpdir(), 'monitors-bench-'));
+  homes.push(home);
+  return home;
 }
 
 export const fmt = (ms) => `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;

@@ -313,7 +313,7 @@ async function run(label, env, openStore) {
       [
         `list_monitors, cursor page (after row ${ids.length - 1000})`,
         listCursor,
-        [user.id, deep.created_at, deep.created_at, deep.id, pageSize + 1],
+        [user.id, deep.created_at, deep.created_at, deep.created_at, deep.id, pageSize + 1],
       ],
       ['list_monitors status=unknown, first page', listStatus, [user.id, 'unknown', pageSize + 1]],
       [`list_monitors query=${queryText}, first page`, listQuery, [user.id, `%${queryText}%`, `%${queryText}%`, pageSize + 1]],

@@ -2,6 +2,7 @@
 // run the built server), then every test with vitest. Under CI=true a missing
 // MySQL or Redis fails the run instead of skipping that suite.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 
 const steps = [
   ['lint + format (biome)', ['npx', 'biome', 'check', 'src', 'test', 'bench', 'scripts', 'migrations']],
@@ -17,3 +18,6 @@ for (const [name, cmd] of steps) {
     process.exit(r.status ?? 1);
   }
 }
+const skipped = '.tmp/skipped-suites.txt';
+if (existsSync(skipped))
+  process.stderr.write(`\n*** ${readFileSync(skipped, 'utf8').trim()}\n*** Only the embedded (SQLite) suite ran.\n`);

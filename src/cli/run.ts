@@ -42,7 +42,7 @@ export async function runCommand(command: Command, argv: string[]): Promise<void
     out(`monitors-mcp ${command.name}: ${command.summary}\n\n${command.usage.trim()}`);
     return;
   }
-  if (parsed.positionals.length > 0 && command.name !== 'serve') {
+  if (parsed.positionals.length > 0) {
     fail(
       `Unexpected argument "${String(parsed.positionals[0]).slice(0, 40)}" for ${command.name} (run \`monitors-mcp ${command.name} --help\`).`,
       2,
@@ -65,6 +65,12 @@ export async function runCommand(command: Command, argv: string[]): Promise<void
     if (err instanceof DomainError) fail(err.message);
     const unavailable = asUnavailable(err);
     if (unavailable) fail(unavailable.message);
+    const fsErr = err as { code?: unknown; path?: unknown; syscall?: unknown };
+    if (typeof fsErr?.code === 'string' && typeof fsErr.path === 'string') {
+      fail(
+        `Could not ${String(fsErr.syscall ?? 'use')} ${fsErr.path} (${fsErr.code}): check MONITORS_MCP_HOME and the folder's permissions.`,
+      );
+    }
     throw err;
   }
   if (command.name !== 'serve') {

@@ -63,7 +63,13 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<
 
 /** One sentence per problem, at most three, naming the field. */
 export function describeInputProblems(tool: string, error: z.ZodError): string {
-  const parts = error.issues.slice(0, 3).map((issue) => {
+  const parts = error.issues.slice(0, 3).map((top) => {
+    // For a union (a field that takes a string or a number), speak of the form whose type matched, else the first.
+    let issue = top;
+    if (top.code === 'invalid_union') {
+      const branch = top.errors.find((b) => b[0] && b[0].code !== 'invalid_type') ?? top.errors[0];
+      if (branch?.[0]) issue = { ...branch[0], path: [...top.path, ...branch[0].path] };
+    }
     const field = issue.path.length > 0 ? issue.path.join('.') : undefined;
     let msg = issue.message;
     if (issue.code === 'unrecognized_keys') {

@@ -16,7 +16,6 @@ import {
 import type { App } from '../app.js';
 import { jsonSchemaOf, runTool, type ToolDefinition } from './define-tool.js';
 import { registerResources } from './resources.js';
-import { allTools } from './tools/index.js';
 
 const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
@@ -35,7 +34,10 @@ export function packageVersion(packageRoot: string): string {
   }
 }
 
-export function createMcpServer(app: App, tools: ToolDefinition[] = allTools): Server {
+/** The tools load on first use: `initialize` does not need their schemas. */
+const loadAllTools = async () => (await import('./tools/index.js')).allTools;
+
+export function createMcpServer(app: App, tools?: ToolDefinition[]): Server {
   const server = new Server(
     { name: 'monitors-mcp', title: 'Monitors', version: packageVersion(app.config.packageRoot) },
     {
@@ -43,11 +45,19 @@ export function createMcpServer(app: App, tools: ToolDefinition[] = allTools): S
       instructions: INSTRUCTIONS,
     },
   );
-  const byName = new Map(tools.map((t) => [t.name, t]));
+  let catalog: Promise<{ list: ToolDefinition[]; byName: Map<string, ToolDefinition> }> | undefined;
+  const getCatalog = () => {
+    catalog ??= (tools ? Promise.resolve(tools) : loadAllTools()).then((list) => ({
+      list,
+      byName: new Map(list.map((t) => [t.name, t])),
+    }));
+    return catalog;
+  };
   let listed: unknown[] | undefined;
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
-    listed ??= tools.map((t) => ({
+    const { list } = await getCatalog();
+    listed ??= list.map((t) => ({
       name: t.name,
       title: t.title,
       description: t.description,
@@ -59,7 +69,7 @@ export function createMcpServer(app: App, tools: ToolDefinition[] = allTools): S
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const tool = byName.get(request.params.name);
+    const tool = (await getCatalog()).byName.get(request.params.name);
     if (!tool) {
       // A plain error with a code: McpError would prefix its message with "MCP error -32602:".
       const message = `Unknown tool "${request.params.name.slice(0, 60)}": call tools/list to see the tools.`;

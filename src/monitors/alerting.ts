@@ -1,7 +1,6 @@
 // Alert rules and alerts of one person: their data and state changes. The
 // evaluation of rules against results belongs to the engine.
 import { type Kysely, sql } from 'kysely';
-import { z } from 'zod';
 import type { Config } from '../config.js';
 import { InvalidInput, NotFound } from '../errors.js';
 import { newId } from '../infra/ids.js';
@@ -9,33 +8,21 @@ import type { AlertFilter, AlertRow, AlertRulesStore, AlertsStore, RuleRow } fro
 import type { MonitorsStore } from '../store/monitors.js';
 import { decodeCursor, encodeCursor } from '../store/pagination.js';
 import type { Tables } from '../store/schema.js';
+import {
+  ALERT_STATES,
+  type Channel,
+  ChannelSchema,
+  CONDITION_TYPES,
+  type Condition,
+  ConditionSchema,
+  SEVERITIES,
+} from './alert-schema.js';
+import { checkConfiguredHost } from './guard.js';
 import { overLimit, planFor } from './plans.js';
 import { MonitorNotFound, type Owner } from './service.js';
 import { iso } from './views.js';
 
-export const CONDITION_TYPES = ['down', 'latencyAbove', 'valueAbove', 'valueBelow', 'certExpiresWithin'] as const;
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const ALERT_STATES = ['firing', 'acknowledged', 'resolved'] as const;
-
-export const ConditionSchema = z
-  .strictObject({
-    type: z
-      .enum(CONDITION_TYPES)
-      .describe('down, latencyAbove (needs ms), valueAbove / valueBelow (need value), certExpiresWithin (needs days).'),
-    ms: z.number().int().min(1).max(600_000).optional().describe('latencyAbove: the latency in milliseconds.'),
-    value: z.number().optional().describe("valueAbove / valueBelow: the threshold for the monitor's extracted value."),
-    days: z.number().int().min(1).max(3650).optional().describe('certExpiresWithin: days before the certificate expires.'),
-  })
-  .describe('When the rule matches a result, e.g. {"type": "latencyAbove", "ms": 2000}.');
-export type Condition = z.infer<typeof ConditionSchema>;
-
-export const ChannelSchema = z
-  .strictObject({
-    type: z.enum(['email', 'webhook']).describe('email (to your sign-in address) or webhook (a JSON POST).'),
-    url: z.string().max(2048).optional().describe('webhook: the http(s) URL to POST to.'),
-  })
-  .describe('Where notifications go, e.g. {"type": "email"} or {"type": "webhook", "url": "https://hooks.example.com/x"}.');
-export type Channel = z.infer<typeof ChannelSchema>;
+export { ALERT_STATES, type Channel, ChannelSchema, CONDITION_TYPES, type Condition, ConditionSchema, SEVERITIES };
 
 export interface RuleInput {
   name?: string;
@@ -72,7 +59,7 @@ function checkCondition(c: Condition): Condition {
   return c;
 }
 
-function checkChannels(channels: Channel[]): Channel[] {
+function checkChannels(channels: Channel[], allowPrivate: boolean): Channel[] {
   if (channels.length === 0) bad('channels must name at least one channel, e.g. [{"type": "email"}].');
   if (channels.length > 5) bad('At most 5 channels per rule.');
   return channels.map((ch, i) => {
@@ -88,6 +75,11 @@ function checkChannels(channels: Channel[]): Channel[] {
       return bad(`channels[${i}]: "${ch.url!.slice(0, 80)}" is not a URL.`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') bad(`channels[${i}]: a webhook URL must be http or https.`);
+    try {
+      checkConfiguredHost(u.hostname, allowPrivate);
+    } catch (err) {
+      bad(`channels[${i}]: ${(err as Error).message}`);
+    }
     return { type: 'webhook', url: u.toString() };
   });
 }
@@ -146,7 +138,7 @@ export interface AlertingDeps {
   rules: AlertRulesStore;
   alerts: AlertsStore;
   monitors: MonitorsStore;
-  config: Pick<Config, 'plans'>;
+  config: Pick<Config, 'plans' | 'allowPrivateTargets'>;
   now?: () => number;
 }
 
@@ -175,7 +167,9 @@ export class AlertRuleService {
     if (input.name !== undefined && !input.name.trim()) bad('name must not be empty.');
     return {
       condition,
-      channels: input.channels ? checkChannels(input.channels) : (base?.channels ?? [{ type: 'email' as const }]),
+      channels: input.channels
+        ? checkChannels(input.channels, this.deps.config.allowPrivateTargets)
+        : (base?.channels ?? [{ type: 'email' as const }]),
     };
   }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { InvalidInput } from '../errors.js';
 
 export const MONITOR_TYPES = ['http', 'tcp', 'dns', 'tls'] as const;
+export const MONITOR_STATUSES = ['up', 'down', 'unknown', 'paused'] as const;
 export type MonitorType = (typeof MONITOR_TYPES)[number];
 export const ASSERTION_SOURCES = ['status', 'latencyMs', 'body', 'json', 'header', 'certDaysLeft'] as const;
 export const ASSERTION_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains', 'notContains', 'matches', 'exists'] as const;

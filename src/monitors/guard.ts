@@ -107,6 +107,22 @@ export function checkLiteral(host: string, allowPrivate: boolean): void {
   if (kind) throw refuse(host, bare, kind);
 }
 
+/** For definitions being saved: refuses private IP literals and localhost names at once, before any check runs. */
+export function checkConfiguredHost(host: string, allowPrivate: boolean): void {
+  if (!allowPrivate && /^localhost\.?$|\.localhost\.?$/i.test(host)) throw refuse(host, host, 'loopback');
+  checkLiteral(host, allowPrivate);
+}
+
+/** The host a definition will connect to (none for dns, which asks the resolver). */
+export function targetHost(type: string, target: string): string | undefined {
+  if (type === 'http') return new URL(target.replace(/\{\{[^}]*\}\}/g, 'x')).hostname;
+  if (type === 'tcp' || type === 'tls') {
+    const hostPort = target.replace(/^https:\/\//, '').replace(/\/.*$/, '');
+    return /^\[/.test(hostPort) ? hostPort.slice(0, hostPort.indexOf(']') + 1) : hostPort.replace(/:\d+$/, '');
+  }
+  return undefined;
+}
+
 /** Only http and https may be fetched, by monitors and webhooks alike. */
 export function checkScheme(url: URL): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

@@ -10,6 +10,10 @@ import { decodeCursor, encodeCursor } from '../store/pagination.js';
 import type { Tables } from '../store/schema.js';
 import type { SecretsStore } from '../store/secrets.js';
 import { buildDefinition, type MonitorDefinition, type MonitorInput, secretRefs } from './definition.js';
+
+export { MONITOR_STATUSES } from './definition.js';
+
+import { checkConfiguredHost, targetHost } from './guard.js';
 import { overLimit, planFor } from './plans.js';
 import { type MonitorSummary, type MonitorView, monitorSummary, monitorView, type ResultView, resultView } from './views.js';
 
@@ -17,8 +21,6 @@ export interface Owner {
   userId: string;
   tier: string;
 }
-
-export const MONITOR_STATUSES = ['up', 'down', 'unknown', 'paused'] as const;
 
 export class MonitorNotFound extends NotFound {
   constructor() {
@@ -30,7 +32,7 @@ export interface MonitorDeps {
   db: Kysely<Tables>;
   monitors: MonitorsStore;
   secrets: SecretsStore;
-  config: Pick<Config, 'plans'>;
+  config: Pick<Config, 'plans' | 'allowPrivateTargets'>;
   now?: () => number;
 }
 
@@ -61,6 +63,12 @@ export class MonitorService {
     }
   }
 
+  /** Refuses, at once, targets the checks would refuse anyway: private IP literals and localhost. */
+  private checkTargetAddress(def: MonitorDefinition): void {
+    const host = targetHost(def.type, def.target);
+    if (host) checkConfiguredHost(host, this.deps.config.allowPrivateTargets);
+  }
+
   private duplicateName(name: string): InvalidInput {
     return new InvalidInput(`You already have a monitor named "${name}": choose another name, or update that one.`);
   }
@@ -69,6 +77,7 @@ export class MonitorService {
     const { tier, plan } = planFor(this.deps.config, owner.tier);
     const def = buildDefinition(input, { intervalSeconds: plan.minIntervalSeconds });
     this.checkInterval(owner, def);
+    this.checkTargetAddress(def);
     await this.checkSecrets(owner, def);
     const now = this.now();
     const row: MonitorRow = {
@@ -164,6 +173,7 @@ export class MonitorService {
     };
     const def = buildDefinition(input, { intervalSeconds: plan.minIntervalSeconds }, base);
     if (input.intervalSeconds !== undefined || def.intervalSeconds < plan.minIntervalSeconds) this.checkInterval(owner, def);
+    if (def.type !== row.type || def.target !== row.target) this.checkTargetAddress(def);
     await this.checkSecrets(owner, def);
     if (def.name !== row.name) {
       const clash = await this.deps.monitors.findByName(owner.userId, def.name);

@@ -1,7 +1,9 @@
 // Finds MySQL/MariaDB and Redis on 127.0.0.1 for the shared-deployment suite.
 // Missing services skip that suite with a plain reason, except under CI=true,
 // where a missing service fails the run.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -58,6 +60,13 @@ export default async function setup(project: TestProject) {
     );
   } else {
     process.stderr.write(`\nMySQL/Redis suite enabled: ${new URL(mysqlAdminUrl).host}, ${new URL(redisUrl).host}\n\n`);
+  }
+  // npm test repeats the notice after vitest's summary, where it cannot be missed.
+  const notice = join(import.meta.dirname, '..', '..', '.tmp', 'skipped-suites.txt');
+  rmSync(notice, { force: true });
+  if (reason) {
+    mkdirSync(join(notice, '..'), { recursive: true });
+    writeFileSync(notice, `The MySQL/Redis suite was SKIPPED: ${reason}.\n`);
   }
   project.provide('mysqlAdminUrl', reason ? '' : mysqlAdminUrl);
   project.provide('redisUrl', reason ? '' : redisUrl);

@@ -1,6 +1,6 @@
 // Alert rule and alert tools.
 import { z } from 'zod';
-import { ALERT_STATES, ChannelSchema, ConditionSchema, SEVERITIES } from '../../monitors/alerting.js';
+import { ALERT_STATES, ChannelSchema, ConditionSchema, SEVERITIES } from '../../monitors/alert-schema.js';
 import { defineTool } from '../define-tool.js';
 import { fitPage, nextCursorField, pageFields } from '../lists.js';
 import { owner } from './monitors.js';

@@ -58,9 +58,17 @@ export const verifyLoginCode = defineTool({
     'Example: {"email": "ada@example.com", "code": "482913"}.',
   input: z.strictObject({
     email: Email,
+    // Some clients send digits as a number; 12345 then stands for the code "012345".
     code: z
-      .string()
-      .max(32, 'must be the 6-digit code from the email')
+      .union([
+        z.string().max(32, 'must be the 6-digit code from the email'),
+        z
+          .number()
+          .int('must be the 6-digit code from the email')
+          .min(0, 'must be the 6-digit code from the email')
+          .max(999_999, 'must be the 6-digit code from the email')
+          .transform((n) => String(n).padStart(6, '0')),
+      ])
       .describe('The 6-digit code from the email, e.g. "482913".'),
   }),
   output: z.object({ signedIn: z.boolean().describe('True on success.'), user: User, expiresAt: ExpiresAt }),

@@ -1,7 +1,7 @@
 // Monitor tools: create, list, get, update, delete, pause, resume.
 import { z } from 'zod';
-import { allOptional, monitorFields, settingsFields } from '../../monitors/definition.js';
-import { MONITOR_STATUSES, type Owner } from '../../monitors/service.js';
+import { allOptional, MONITOR_STATUSES, monitorFields, settingsFields } from '../../monitors/definition.js';
+import type { Owner } from '../../monitors/service.js';
 import { defineTool, type ToolContext } from '../define-tool.js';
 import { fitPage, nextCursorField, pageFields } from '../lists.js';
 
