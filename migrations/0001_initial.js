@@ -76,13 +76,15 @@ export async function up(db, { dialect }) {
     .addColumn('last_value', 'double precision')
     .addColumn('last_error', 'text')
     .addColumn('next_run_at', ms)
+    .addColumn('search_text', 'varchar(255)', (c) => c.notNull().defaultTo(''))
     .addColumn('lease_owner', 'varchar(64)')
     .addColumn('lease_expires_at', ms)
     .addColumn('created_at', ms, (c) => c.notNull())
     .addColumn('updated_at', ms, (c) => c.notNull())
     .addUniqueConstraint('monitors_user_name_uq', ['user_id', 'name'])
     .execute();
-  await index('monitors_user_page_idx', 'monitors', ['user_id', 'created_at', 'id']);
+  // search_text rides in the page index so a text search filters index entries, not whole rows.
+  await index('monitors_user_page_idx', 'monitors', ['user_id', 'created_at', 'id', 'search_text']);
   await index('monitors_user_status_idx', 'monitors', ['user_id', 'status', 'created_at', 'id']);
   await index('monitors_due_idx', 'monitors', ['enabled', 'next_run_at']);
 

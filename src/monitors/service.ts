@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config.js';
 import { InvalidInput, NotFound } from '../errors.js';
 import { newId } from '../infra/ids.js';
-import type { MonitorListFilter, MonitorRow, MonitorsStore } from '../store/monitors.js';
+import { type MonitorListFilter, type MonitorRow, type MonitorsStore, searchText } from '../store/monitors.js';
 import { decodeCursor, encodeCursor } from '../store/pagination.js';
 import type { Tables } from '../store/schema.js';
 import type { SecretsStore } from '../store/secrets.js';
@@ -96,6 +96,7 @@ export class MonitorService {
       last_value: null,
       last_error: null,
       next_run_at: def.enabled ? now : null,
+      search_text: searchText(def.name, def.target),
       lease_owner: null,
       lease_expires_at: null,
       created_at: now,
@@ -188,6 +189,7 @@ export class MonitorService {
       interval_seconds: def.intervalSeconds,
       timeout_ms: def.timeoutMs,
       enabled: def.enabled ? 1 : 0,
+      search_text: searchText(def.name, def.target),
       updated_at: now,
     };
     if (def.enabled !== Boolean(row.enabled)) {

@@ -5,6 +5,11 @@ import type { MonitorResultsTable, MonitorsTable, Tables } from './schema.js';
 export type MonitorRow = MonitorsTable;
 export type ResultRow = MonitorResultsTable;
 
+/** What `query` matches: the name and the start of the target, lower-cased. */
+export function searchText(name: string, target: string): string {
+  return `${name} ${target}`.toLowerCase().slice(0, 255);
+}
+
 export interface MonitorListFilter {
   status?: string;
   query?: string;
@@ -33,14 +38,9 @@ export function monitorsStore(db: Kysely<Tables>) {
 
     /** One page in (created_at, id) order: one statement, served by monitors_user_page_idx. */
     async list(userId: string, f: MonitorListFilter): Promise<MonitorRow[]> {
-      let q = db.selectFrom('monitors').selectAll().where('user_id', '=', userId);
+      let q = db.selectFrom('monitors').where('user_id', '=', userId);
       if (f.status) q = q.where('status', '=', f.status);
-      if (f.query) {
-        const p = likePattern(f.query);
-        q = q.where((eb) =>
-          eb.or([sql<boolean>`lower(name) like ${p} escape '!'`, sql<boolean>`lower(target) like ${p} escape '!'`]),
-        );
-      }
+      if (f.query) q = q.where(sql<boolean>`search_text like ${likePattern(f.query)} escape '!'`);
       if (f.after) {
         const { at, id } = f.after;
         // The redundant bound lets SQLite seek the index; the OR alone makes it scan from the start.
@@ -48,7 +48,16 @@ export function monitorsStore(db: Kysely<Tables>) {
           .where('created_at', '>=', at)
           .where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
       }
-      return q.orderBy('created_at').orderBy('id').limit(f.limit).execute();
+      if (!f.query) return q.selectAll().orderBy('created_at').orderBy('id').limit(f.limit).execute();
+      // A text search reads only the index (it holds search_text) to find the page's ids, then the rows.
+      const ids = q.select('id').orderBy('created_at').orderBy('id').limit(f.limit);
+      return db
+        .selectFrom('monitors as m')
+        .innerJoin(ids.as('k'), 'k.id', 'm.id')
+        .selectAll('m')
+        .orderBy('m.created_at')
+        .orderBy('m.id')
+        .execute();
     },
 
     async insert(row: MonitorRow): Promise<void> {

@@ -54,6 +54,8 @@ export interface MonitorsTable {
   last_value: number | null;
   last_error: string | null;
   next_run_at: number | null;
+  /** lower(name + ' ' + target), cut to 255 characters: what `query` searches, kept in the page index. */
+  search_text?: string;
   lease_owner: string | null;
   lease_expires_at: number | null;
   created_at: number;
