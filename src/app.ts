@@ -16,6 +16,7 @@ import { createMailer, type Mailer } from './infra/mailer.js';
 import type { SecretBox } from './infra/secret-box.js';
 import type { AlertRuleService, AlertService } from './monitors/alerting.js';
 import type { CheckRunner } from './monitors/check-runner.js';
+import type { Scheduler } from './monitors/scheduler.js';
 import type { SecretService } from './monitors/secrets.js';
 import type { MonitorService } from './monitors/service.js';
 import { sessionsStore } from './store/sessions.js';
@@ -42,6 +43,8 @@ export interface App {
   keys(): Keys;
   /** Opens the database (migrating it to the latest schema) and the cache, once. */
   services(): Promise<Services>;
+  /** A scheduler for this process, not yet started (the stdio server and `worker` start it). */
+  scheduler(): Promise<Scheduler>;
   /** The signed-in person of this machine, from the credentials file; NotSignedIn if none. */
   currentSession(): Promise<{ session: ActiveSession; token: string }>;
   close(): Promise<void>;
@@ -160,6 +163,18 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
         });
       }
       return built;
+    },
+    async scheduler() {
+      const [{ database, secrets }, { Scheduler }] = await Promise.all([app.services(), import('./monitors/scheduler.js')]);
+      return new Scheduler({
+        db: database.db,
+        secrets,
+        logger,
+        allowPrivateTargets: config.allowPrivateTargets,
+        concurrency: config.worker.concurrency,
+        pollMs: config.worker.pollMs,
+        retentionDays: config.worker.retentionDays,
+      });
     },
     async currentSession() {
       const saved = credentials.read();

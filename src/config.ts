@@ -36,6 +36,8 @@ export interface Config {
   };
   /** Let monitors and webhooks reach loopback, private and link-local addresses (tests, internal networks). */
   allowPrivateTargets: boolean;
+  /** The in-process scheduler of the stdio server (off: leave checks to `monitors-mcp worker`). */
+  worker: { inServer: boolean; concurrency: number; pollMs: number; retentionDays: number };
   /** Limits by users.tier; a tier not listed here gets the free plan. */
   plans: Record<'free' | 'pro', Plan>;
   logLevel: LogLevel;
@@ -305,6 +307,12 @@ export function loadConfig(input: Env = process.env, packageRoot = findPackageRo
       lockSeconds: int(env, 'LOGIN_LOCK_SECONDS', 3600, 0, 7 * 86_400),
     },
     allowPrivateTargets: bool(env, 'ALLOW_PRIVATE_TARGETS', false),
+    worker: {
+      inServer: bool(env, 'MONITORS_MCP_WORKER', true),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
+      pollMs: int(env, 'WORKER_POLL_MS', 1000, 50, 60_000),
+      retentionDays: int(env, 'RESULTS_RETENTION_DAYS', 30, 1, 3650),
+    },
     plans: { free: plan(env, 'free'), pro: plan(env, 'pro') },
     logLevel: level as LogLevel,
     sources: { dotenvFiles: files },

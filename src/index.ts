@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<{ default: import('./cli/run.js').C
   logout: () => import('./cli/logout.js'),
   users: () => import('./cli/users.js'),
   'rotate-keys': () => import('./cli/rotate-keys.js'),
+  worker: () => import('./cli/worker.js'),
 };
 
 const USAGE = `monitors-mcp: an MCP server for monitoring, driven by an AI assistant.
@@ -29,6 +30,7 @@ Commands:
   logout             sign out (--all: every session of this person)
   users              list users (for an operator)
   rotate-keys        re-encrypt every secret under the current MASTER_KEY
+  worker             run the scheduler only (checks and results, no MCP)
 
 Every command answers --help. Configuration comes from the environment and
 .env files; see README.md or .env.example.

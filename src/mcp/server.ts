@@ -14,7 +14,8 @@ import {
   SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
-import { jsonSchemaOf, runTool, type ToolDefinition } from './define-tool.js';
+import type { Scheduler } from '../monitors/scheduler.js';
+import { describeError, jsonSchemaOf, runTool, type ToolDefinition } from './define-tool.js';
 import { registerResources } from './resources.js';
 
 const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -122,12 +123,16 @@ export async function serveStdio(app: App): Promise<void> {
   const server = createMcpServer(app);
   const transport = new StdioServerTransport();
   let stopping = false;
+  let scheduler: Scheduler | undefined;
   const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
     app.logger.info('shutting down', { why });
     setTimeout(() => process.exit(0), 800).unref();
-    Promise.allSettled([app.close(), server.close()]).finally(() => process.exit(0));
+    // Running checks are cancelled and their leases released, so another process picks them up.
+    (scheduler ? scheduler.stop(0) : Promise.resolve())
+      .finally(() => Promise.allSettled([app.close(), server.close()]))
+      .finally(() => process.exit(0));
   };
   process.stdin.on('end', () => stop('stdin ended'));
   process.stdin.on('close', () => stop('stdin closed'));
@@ -139,4 +144,25 @@ export async function serveStdio(app: App): Promise<void> {
   process.stdout.on('error', () => stop('stdout closed'));
   await server.connect(transport);
   app.logger.info('monitors-mcp ready on stdio', { mode: app.config.mode, database: app.config.deployment });
+  if (app.config.worker.inServer) {
+    // Started a moment after start-up, so answering `initialize` never waits for the database;
+    // if the database is down, tried again every 10 s.
+    const tryStart = (delayMs: number) => {
+      setTimeout(() => {
+        if (stopping) return;
+        app
+          .scheduler()
+          .then((s) => {
+            if (stopping) return;
+            scheduler = s;
+            s.start();
+          })
+          .catch((err) => {
+            app.logger.warn('scheduler not started yet; trying again in 10 s', { reason: describeError(app, 'scheduler', err) });
+            tryStart(10_000);
+          });
+      }, delayMs).unref();
+    };
+    tryStart(1500);
+  }
 }

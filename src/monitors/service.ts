@@ -195,6 +195,8 @@ export class MonitorService {
     if (def.enabled !== Boolean(row.enabled)) {
       patch.status = def.enabled ? 'unknown' : 'paused';
       patch.next_run_at = def.enabled ? now : null;
+      patch.lease_owner = null;
+      patch.lease_expires_at = null;
     } else if (def.type !== row.type || def.target !== row.target) {
       patch.status = def.enabled ? 'unknown' : 'paused';
       patch.next_run_at = def.enabled ? now : null;
@@ -216,6 +218,9 @@ export class MonitorService {
       enabled: enabled ? 1 : 0,
       status: enabled ? 'unknown' : 'paused',
       next_run_at: enabled ? now : null,
+      // A check cut short by a pause leaves its lease; resuming clears it so the next check is not held up.
+      lease_owner: null,
+      lease_expires_at: null,
       updated_at: now,
     };
     if (!(await this.deps.monitors.update(owner.userId, id, patch))) throw new MonitorNotFound();

@@ -49,6 +49,8 @@ export async function makeEnv(backend: BackendName, extra: Record<string, string
     MONITORS_MCP_HOME: home,
     MONITORS_MCP_DOTENV: 'off',
     LOG_LEVEL: 'warn',
+    // Servers in tests check nothing on their own unless a test turns the scheduler on.
+    MONITORS_MCP_WORKER: 'off',
   };
   let databaseName: string | undefined;
   if (backend === 'mysql') {

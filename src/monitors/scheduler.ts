@@ -1,0 +1,266 @@
+// The scheduler: due monitors are claimed with a lease in the database (one
+// conditional UPDATE each), so any number of workers and stdio servers run
+// each check once per interval. A worker that dies leaves leases that expire
+// and are taken over. Times are epoch milliseconds in the database, never
+// long timers, so intervals of months work.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import { newId } from '../infra/ids.js';
+import type { Logger } from '../infra/logger.js';
+import type { Tables } from '../store/schema.js';
+import { type CheckResult, runCheck } from './checks.js';
+import type { MonitorDefinition } from './definition.js';
+import type { SecretService } from './secrets.js';
+
+export interface SchedulerOptions {
+  db: Kysely<Tables>;
+  secrets: SecretService;
+  logger: Logger;
+  allowPrivateTargets: boolean;
+  /** Checks running at once in this process. */
+  concurrency: number;
+  /** How often to look for due monitors. */
+  pollMs: number;
+  /** Raw results older than this are purged, in batches. */
+  retentionDays: number;
+  now?: () => number;
+}
+
+export interface SchedulerStats {
+  owner: string;
+  checksRun: number;
+  running: number;
+}
+
+export class Scheduler {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly now: () => number;
+  private readonly running = new Map<string, AbortController>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private polling = false;
+  private lastPurge = 0;
+  checksRun = 0;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Starts polling after a random delay, so processes started together spread out. */
+  start(initialDelayMs = 0): void {
+    const jitter = Math.floor(Math.random() * Math.min(this.o.pollMs, 1000));
+    this.timer = setTimeout(() => this.loop(), initialDelayMs + jitter);
+    this.timer.unref?.();
+  }
+
+  private loop(): void {
+    if (this.stopping) return;
+    this.poll()
+      .catch((err) =>
+        this.o.logger.warn('scheduler poll failed; trying again', {
+          code: (err as { code?: string }).code ?? (err as Error).message,
+        }),
+      )
+      .finally(() => {
+        if (this.stopping) return;
+        this.timer = setTimeout(() => this.loop(), this.o.pollMs);
+        this.timer.unref?.();
+      });
+  }
+
+  /** One round: claim what is due (up to the free slots), start those checks, purge old results now and then. */
+  async poll(): Promise<number> {
+    if (this.polling || this.stopping) return 0;
+    this.polling = true;
+    try {
+      const free = this.o.concurrency - this.running.size;
+      let claimed = 0;
+      if (free > 0) {
+        const now = this.now();
+        const due = await this.o.db
+          .selectFrom('monitors')
+          .select(['id', 'interval_seconds', 'next_run_at'])
+          .where('enabled', '=', 1)
+          .where('next_run_at', '<=', now)
+          .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+          .orderBy('next_run_at')
+          .limit(free * 2)
+          .execute();
+        for (const m of due) {
+          if (claimed >= free || this.stopping) break;
+          if (await this.claim(m.id, now, m.interval_seconds)) {
+            claimed++;
+            this.launch(m.id, Number(m.next_run_at));
+          }
+        }
+      }
+      if (this.now() - this.lastPurge > 3_600_000) await this.purge();
+      return claimed;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async claim(id: string, now: number, intervalSeconds: number): Promise<boolean> {
+    // The lease outlives the longest check (timeouts are at most 60 s) with room to store the result.
+    const leaseMs = Math.max(90_000, Math.min(intervalSeconds * 1000, 300_000));
+    const r = await this.o.db
+      .updateTable('monitors')
+      .set({ lease_owner: this.owner, lease_expires_at: now + leaseMs })
+      .where('id', '=', id)
+      .where('enabled', '=', 1)
+      .where('next_run_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  private launch(id: string, scheduledAt: number): void {
+    const abort = new AbortController();
+    this.running.set(id, abort);
+    this.runOne(id, scheduledAt, abort.signal)
+      .catch((err) =>
+        this.o.logger.warn('check could not be stored', {
+          monitor: id,
+          code: (err as { code?: string }).code ?? (err as Error).message,
+        }),
+      )
+      .finally(() => this.running.delete(id));
+  }
+
+  private async runOne(id: string, scheduledAt: number, signal: AbortSignal): Promise<void> {
+    const row = await this.o.db
+      .selectFrom('monitors')
+      .selectAll()
+      .where('id', '=', id)
+      .where('lease_owner', '=', this.owner)
+      .executeTakeFirst();
+    if (!row) return;
+    const def: MonitorDefinition = {
+      name: row.name,
+      type: row.type as MonitorDefinition['type'],
+      target: row.target,
+      intervalSeconds: row.interval_seconds,
+      timeoutMs: row.timeout_ms,
+      enabled: true,
+      settings: JSON.parse(row.settings),
+    };
+    const owner = { userId: row.user_id };
+    const result = await runCheck(def, {
+      allowPrivate: this.o.allowPrivateTargets,
+      signal,
+      secret: (name) => this.o.secrets.reveal(owner, name),
+    });
+    if (signal.aborted) return; // stopping: the lease is released, and the check runs again elsewhere
+    await this.finish(row.user_id, id, scheduledAt, row.interval_seconds, result);
+    this.checksRun++;
+  }
+
+  /** Stores the result and books the next run, only while this process still holds the lease. */
+  private async finish(
+    userId: string,
+    id: string,
+    scheduledAt: number,
+    intervalSeconds: number,
+    result: CheckResult,
+  ): Promise<void> {
+    const interval = intervalSeconds * 1000;
+    const now = this.now();
+    // The next run follows the schedule, not the finish time; a monitor far behind skips to the next slot.
+    let next = scheduledAt + interval;
+    if (next <= now) next = now + interval - ((now - scheduledAt) % interval);
+    await this.o.db
+      .transaction()
+      .execute(async (tx) => {
+        const r = await tx
+          .updateTable('monitors')
+          .set({
+            status: result.status,
+            last_checked_at: result.checkedAt,
+            last_latency_ms: result.latencyMs,
+            last_value: result.value,
+            last_error: result.error,
+            next_run_at: next,
+            lease_owner: null,
+            lease_expires_at: null,
+          })
+          .where('id', '=', id)
+          .where('lease_owner', '=', this.owner)
+          .where('enabled', '=', 1)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost();
+        await tx
+          .insertInto('monitor_results')
+          .values({
+            id: newId(),
+            user_id: userId,
+            monitor_id: id,
+            checked_at: result.checkedAt,
+            status: result.status,
+            latency_ms: result.latencyMs,
+            status_code: result.statusCode,
+            value: result.value,
+            error: result.error,
+          })
+          .execute();
+      })
+      .catch((err) => {
+        if (!(err instanceof LeaseLost)) throw err;
+        // Paused, deleted or taken over meanwhile: this result is not kept.
+        this.o.logger.debug('lease lost before the result was stored', { monitor: id });
+      });
+  }
+
+  /** Deletes raw results past the retention, a batch at a time so no statement holds locks for long. */
+  async purge(batch = 1000, maxBatches = 20): Promise<number> {
+    this.lastPurge = this.now();
+    const cutoff = this.now() - this.o.retentionDays * 86_400_000;
+    let removed = 0;
+    for (let i = 0; i < maxBatches && !this.stopping; i++) {
+      const ids = await this.o.db
+        .selectFrom('monitor_results')
+        .select('id')
+        .where('checked_at', '<', cutoff)
+        .limit(batch)
+        .execute();
+      if (ids.length === 0) break;
+      const r = await this.o.db
+        .deleteFrom('monitor_results')
+        .where(
+          'id',
+          'in',
+          ids.map((x) => x.id),
+        )
+        .executeTakeFirst();
+      removed += Number(r.numDeletedRows);
+      if (ids.length < batch) break;
+    }
+    if (removed > 0) this.o.logger.info('old results purged', { removed, retentionDays: this.o.retentionDays });
+    return removed;
+  }
+
+  /**
+   * Stops polling. With `graceMs`, running checks may finish first; whatever is
+   * still running then is cancelled and its lease released for another process.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const abort of this.running.values()) abort.abort();
+    await this.o.db
+      .updateTable('monitors')
+      .set({ lease_owner: null, lease_expires_at: null })
+      .where('lease_owner', '=', this.owner)
+      .execute()
+      .catch(() => undefined);
+  }
+
+  stats(): SchedulerStats {
+    return { owner: this.owner, checksRun: this.checksRun, running: this.running.size };
+  }
+}
+
+class LeaseLost extends Error {}
