@@ -143,7 +143,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
       secrets: secretService,
       rules: new AlertRuleService({ db: db.db, rules: ruleRows, alerts: alertRows, monitors: monitorRows, config }),
       alerts: new AlertService({ alerts: alertRows }),
-      checks: new CheckRunner({ monitors: monitorRows, secrets: secretService, config }),
+      checks: new CheckRunner({ db: db.db, monitors: monitorRows, secrets: secretService, config }),
     };
   }
 

@@ -1,17 +1,21 @@
 // Runs checks on demand: a saved monitor (its result is stored like any
 // scheduled one) or an unsaved definition (nothing is written).
 
+import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { InvalidInput } from '../errors.js';
 import { newId } from '../infra/ids.js';
 import type { MonitorsStore } from '../store/monitors.js';
+import type { Tables } from '../store/schema.js';
 import { type CheckResult, runCheck } from './checks.js';
 import { buildDefinition, type MonitorDefinition, type MonitorInput, secretRefs } from './definition.js';
 import { planFor } from './plans.js';
+import { evaluateRules } from './rule-engine.js';
 import type { SecretService } from './secrets.js';
 import { MonitorNotFound, type Owner } from './service.js';
 
 export interface CheckRunnerDeps {
+  db: Kysely<Tables>;
   monitors: MonitorsStore;
   secrets: SecretService;
   config: Pick<Config, 'plans' | 'allowPrivateTargets'>;
@@ -53,6 +57,7 @@ export class CheckRunner {
       value: result.value,
       error: result.error,
     });
+    await evaluateRules(this.deps.db, { id, user_id: owner.userId, name: row.name }, Date.now());
     return result;
   }
 

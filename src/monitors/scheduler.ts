@@ -11,6 +11,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Tables } from '../store/schema.js';
 import { type CheckResult, runCheck } from './checks.js';
 import type { MonitorDefinition } from './definition.js';
+import { evaluateRules } from './rule-engine.js';
 import type { SecretService } from './secrets.js';
 
 export interface SchedulerOptions {
@@ -153,8 +154,15 @@ export class Scheduler {
       secret: (name) => this.o.secrets.reveal(owner, name),
     });
     if (signal.aborted) return; // stopping: the lease is released, and the check runs again elsewhere
-    await this.finish(row.user_id, id, scheduledAt, row.interval_seconds, result);
+    if (!(await this.finish(row.user_id, id, scheduledAt, row.interval_seconds, result))) return;
     this.checksRun++;
+    for (const t of await evaluateRules(this.o.db, { id, user_id: row.user_id, name: row.name }, this.now())) {
+      this.o.logger.info(t.change === 'fired' ? 'alert fired' : 'alert resolved', {
+        monitor: id,
+        rule: t.ruleId,
+        alert: t.alertId,
+      });
+    }
   }
 
   /** Stores the result and books the next run, only while this process still holds the lease. */
@@ -164,13 +172,13 @@ export class Scheduler {
     scheduledAt: number,
     intervalSeconds: number,
     result: CheckResult,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const interval = intervalSeconds * 1000;
     const now = this.now();
     // The next run follows the schedule, not the finish time; a monitor far behind skips to the next slot.
     let next = scheduledAt + interval;
     if (next <= now) next = now + interval - ((now - scheduledAt) % interval);
-    await this.o.db
+    return this.o.db
       .transaction()
       .execute(async (tx) => {
         const r = await tx
@@ -204,11 +212,13 @@ export class Scheduler {
             error: result.error,
           })
           .execute();
+        return true;
       })
       .catch((err) => {
         if (!(err instanceof LeaseLost)) throw err;
         // Paused, deleted or taken over meanwhile: this result is not kept.
         this.o.logger.debug('lease lost before the result was stored', { monitor: id });
+        return false;
       });
   }
 
