@@ -174,6 +174,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
         concurrency: config.worker.concurrency,
         pollMs: config.worker.pollMs,
         retentionDays: config.worker.retentionDays,
+        mailer,
       });
     },
     async currentSession() {

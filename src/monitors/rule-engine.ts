@@ -7,6 +7,7 @@ import { newId } from '../infra/ids.js';
 import { alertsStore } from '../store/alerts.js';
 import type { Tables } from '../store/schema.js';
 import type { Condition } from './alert-schema.js';
+import { enqueueNotifications } from './notifications.js';
 
 interface Seen {
   status: string;
@@ -77,7 +78,6 @@ export async function evaluateRules(
     .limit(depth)
     .execute();
   if (recent.length === 0) return [];
-  const alerts = alertsStore(db);
   const out: Transition[] = [];
   for (const rule of rules) {
     const condition = JSON.parse(rule.condition_json) as Condition;
@@ -88,8 +88,10 @@ export async function evaluateRules(
       .executeTakeFirst();
     if (!open) {
       const window = recent.slice(0, rule.for_checks);
-      if (window.length === rule.for_checks && window.every((r) => conditionHolds(condition, r))) {
-        const opened = await alerts.open({
+      if (window.length < rule.for_checks || !window.every((r) => conditionHolds(condition, r))) continue;
+      // The alert and its notifications are written together: a crash leaves both or neither.
+      await db.transaction().execute(async (tx) => {
+        const opened = await alertsStore(tx).open({
           id: newId(),
           user_id: monitor.user_id,
           rule_id: rule.id,
@@ -97,17 +99,21 @@ export async function evaluateRules(
           severity: rule.severity,
           message: describe(condition, monitor.name, recent[0]!),
           opened_at: now,
-          last_notified_at: null,
+          last_notified_at: now,
           updated_at: now,
         });
-        if (opened) out.push({ ruleId: rule.id, alertId: opened.id, change: 'fired' });
-      }
+        if (!opened) return;
+        await enqueueNotifications(tx, opened, rule.channels_json, 'firing', now);
+        out.push({ ruleId: rule.id, alertId: opened.id, change: 'fired' });
+      });
     } else {
       const window = recent.slice(0, rule.recover_checks);
-      if (window.length === rule.recover_checks && window.every((r) => !conditionHolds(condition, r))) {
-        if (await alerts.resolve(monitor.user_id, open.id, now))
-          out.push({ ruleId: rule.id, alertId: open.id, change: 'resolved' });
-      }
+      if (window.length < rule.recover_checks || !window.every((r) => !conditionHolds(condition, r))) continue;
+      await db.transaction().execute(async (tx) => {
+        if (!(await alertsStore(tx).resolve(monitor.user_id, open.id, now))) return;
+        await enqueueNotifications(tx, { id: open.id, user_id: monitor.user_id }, rule.channels_json, 'resolved', now);
+        out.push({ ruleId: rule.id, alertId: open.id, change: 'resolved' });
+      });
     }
   }
   return out;

@@ -8,9 +8,11 @@ import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import { newId } from '../infra/ids.js';
 import type { Logger } from '../infra/logger.js';
+import type { Mailer } from '../infra/mailer.js';
 import type { Tables } from '../store/schema.js';
 import { type CheckResult, runCheck } from './checks.js';
 import type { MonitorDefinition } from './definition.js';
+import { Notifier } from './notifications.js';
 import { evaluateRules } from './rule-engine.js';
 import type { SecretService } from './secrets.js';
 
@@ -25,6 +27,8 @@ export interface SchedulerOptions {
   pollMs: number;
   /** Raw results older than this are purged, in batches. */
   retentionDays: number;
+  /** Sends alert notifications; without one, they wait in the queue for a process that has one. */
+  mailer?: Mailer;
   now?: () => number;
 }
 
@@ -32,6 +36,7 @@ export interface SchedulerStats {
   owner: string;
   checksRun: number;
   running: number;
+  notificationsSent: number;
 }
 
 export class Scheduler {
@@ -42,10 +47,22 @@ export class Scheduler {
   private stopping = false;
   private polling = false;
   private lastPurge = 0;
+  private lastRepeatScan = 0;
+  private readonly notifier: Notifier | undefined;
   checksRun = 0;
 
   constructor(private readonly o: SchedulerOptions) {
     this.now = o.now ?? Date.now;
+    if (o.mailer) {
+      this.notifier = new Notifier({
+        db: o.db,
+        mailer: o.mailer,
+        logger: o.logger,
+        allowPrivateTargets: o.allowPrivateTargets,
+        owner: this.owner,
+        ...(o.now ? { now: o.now } : {}),
+      });
+    }
   }
 
   /** Starts polling after a random delay, so processes started together spread out. */
@@ -95,6 +112,13 @@ export class Scheduler {
             this.launch(m.id, Number(m.next_run_at));
           }
         }
+      }
+      if (this.notifier) {
+        if (this.now() - this.lastRepeatScan > 15_000) {
+          this.lastRepeatScan = this.now();
+          await this.notifier.enqueueRepeats();
+        }
+        await this.notifier.deliverDue();
       }
       if (this.now() - this.lastPurge > 3_600_000) await this.purge();
       return claimed;
@@ -260,16 +284,29 @@ export class Scheduler {
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const abort of this.running.values()) abort.abort();
+    if (this.notifier) await this.notifier.drain(Math.max(0, deadline - Date.now()));
     await this.o.db
       .updateTable('monitors')
       .set({ lease_owner: null, lease_expires_at: null })
       .where('lease_owner', '=', this.owner)
       .execute()
       .catch(() => undefined);
+    await this.o.db
+      .updateTable('notifications')
+      .set({ lease_owner: null, lease_expires_at: null })
+      .where('lease_owner', '=', this.owner)
+      .where('status', '=', 'pending')
+      .execute()
+      .catch(() => undefined);
   }
 
   stats(): SchedulerStats {
-    return { owner: this.owner, checksRun: this.checksRun, running: this.running.size };
+    return {
+      owner: this.owner,
+      checksRun: this.checksRun,
+      running: this.running.size,
+      notificationsSent: this.notifier?.sent ?? 0,
+    };
   }
 }
 

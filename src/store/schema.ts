@@ -119,6 +119,24 @@ export interface MonitorResultsTable {
   error: string | null;
 }
 
+export interface NotificationsTable {
+  id: string;
+  user_id: string;
+  alert_id: string;
+  /** firing, resolved or repeat */
+  event: string;
+  channel_json: string;
+  /** pending, sent or failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -129,4 +147,5 @@ export interface Tables {
   alert_rules: AlertRulesTable;
   alerts: AlertsTable;
   monitor_results: MonitorResultsTable;
+  notifications: NotificationsTable;
 }
