@@ -67,8 +67,8 @@ export const createAlertRule = defineTool({
   description:
     'Raise an alert when a monitor (or any of your monitors, if monitorId is left out) matches a condition for ' +
     'forChecks results in a row, and notify by email or webhook. Conditions: down, latencyAbove {ms}, valueAbove ' +
-    '{value}, valueBelow {value}, certExpiresWithin {days}. Note for this version: alerts fire and resolve (see ' +
-    'list_alerts), but notifications are not sent yet; tell the person so. ' +
+    '{value}, valueBelow {value}, certExpiresWithin {days}. A notification goes out when the alert fires and when it ' +
+    'resolves (and every repeatMinutes while firing, until acknowledged). ' +
     'Example: {"monitorId": "q3J9x0sKQ0aV7m1wZb2L4g", ' +
     '"condition": {"type": "down"}, "forChecks": 2, "severity": "critical", "channels": [{"type": "email"}]}.',
   input: z.strictObject({
