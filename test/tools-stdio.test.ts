@@ -1,4 +1,4 @@
-// Every tool through a real stdio child, on both backends: each of the 22
+// Every tool through a real stdio child, on both backends: each of the 23
 // tools answers successfully at least once, with structuredContent that fits
 // the outputSchema published in tools/list (checked here as well as by the
 // SDK client) and a text block holding the same JSON. Signed out, each of the 19 tools
@@ -19,6 +19,7 @@ const TOOL_NAMES = [
   'create_monitor',
   'list_monitors',
   'get_monitor',
+  'get_monitor_history',
   'update_monitor',
   'delete_monitor',
   'pause_monitor',
@@ -52,6 +53,7 @@ const VALID_ARGS: Record<string, Record<string, unknown>> = {
   pause_monitor: { id: 'q3J9x0sKQ0aV7m1wZb2L4g' },
   resume_monitor: { id: 'q3J9x0sKQ0aV7m1wZb2L4g' },
   run_check: { type: 'tcp', target: '127.0.0.1:1' },
+  get_monitor_history: { id: 'q3J9x0sKQ0aV7m1wZb2L4g' },
   set_secret: { name: 'API_TOKEN', value: 'v' },
   list_secrets: {},
   delete_secret: { name: 'API_TOKEN' },
@@ -154,10 +156,10 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
     return row.id;
   }
 
-  it('tools/list: the 22 tools, each with a title, description, annotations and object schemas without $schema', async () => {
+  it('tools/list: the 23 tools, each with a title, description, annotations and object schemas without $schema', async () => {
     const { tools } = await server.client.listTools();
     expect(tools.map((x) => x.name).sort()).toEqual([...TOOL_NAMES].sort());
-    expect(tools).toHaveLength(22);
+    expect(tools).toHaveLength(23);
     for (const tool of tools) {
       expect(tool.name).toMatch(/^[a-z0-9_]{1,40}$/);
       expect(tool.title, tool.name).toBeTruthy();
@@ -207,7 +209,7 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
 
   it('signed out: all 19 tools but the sign-in three answer the same sentence, resources ask to sign in, whoami says so', async () => {
     expect(Object.keys(VALID_ARGS).sort()).toEqual(TOOL_NAMES.filter((n) => !n.includes('login') && n !== 'whoami').sort());
-    expect(Object.keys(VALID_ARGS)).toHaveLength(19); // 22 tools less request_login_code, verify_login_code, whoami
+    expect(Object.keys(VALID_ARGS)).toHaveLength(20); // 23 tools less request_login_code, verify_login_code, whoami
     for (const [name, args] of Object.entries(VALID_ARGS)) {
       expect(await refused(name, args), name).toBe(NOT_SIGNED_IN);
     }
@@ -337,6 +339,18 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
     });
     expect(out.monitorId).toBeUndefined();
     expect(Date.parse(String(out.result.checkedAt))).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('get_monitor_history: a stored run shows up with its summary', async () => {
+    const { monitor } = await ok<{ monitor: Monitor }>('create_monitor', { name: 'History', type: 'tcp', target: '127.0.0.1:1' });
+    const run = await ok<{ result: Json; stored: boolean }>('run_check', { id: monitor.id });
+    expect(run).toMatchObject({ stored: true, result: { status: 'down' } });
+    const h = await ok<{ results: Json[]; summary: Json; nextCursor?: string }>('get_monitor_history', { id: monitor.id });
+    expect(h.results).toHaveLength(1);
+    expect(h.results[0]).toMatchObject({ status: 'down', error: run.result.error });
+    expect(h.summary).toMatchObject({ checks: 1, uptimePercent: 0, p50LatencyMs: null, p95LatencyMs: null });
+    expect(h.nextCursor).toBeUndefined();
+    await ok('delete_monitor', { id: monitor.id });
   });
 
   it('list_monitors, get_monitor, update_monitor', async () => {
@@ -547,7 +561,7 @@ describe.each(backends)('every tool over stdio (%s)', (backend) => {
     expect((await server.client.listResources()).resources).toEqual([]);
   });
 
-  it('every one of the 22 tools answered successfully at least once', () => {
+  it('every one of the 23 tools answered successfully at least once', () => {
     expect([...succeeded].sort()).toEqual([...TOOL_NAMES].sort());
   });
 });

@@ -17,14 +17,16 @@ once, default 16), WORKER_POLL_MS (default 1000), RESULTS_RETENTION_DAYS
     scheduler.start();
     out(`Worker ${scheduler.owner} running on ${app.config.deployment} (${app.config.worker.concurrency} checks at once).`);
     await new Promise<void>((resolve) => {
+      // Kept referenced: the scheduler's timers are unref'd and SQLite holds no socket, so without
+      // this the process would exit as soon as it started.
+      const report = setInterval(() => app.logger.info('worker', { ...scheduler.stats() }), 60_000);
       const stop = (signal: string) => {
+        clearInterval(report);
         app.logger.info('worker stopping', { signal, ...scheduler.stats() });
         scheduler.stop(10_000).finally(resolve);
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
-      const report = setInterval(() => app.logger.info('worker', { ...scheduler.stats() }), 60_000);
-      report.unref();
     });
     out(`Worker stopped after ${scheduler.checksRun} checks.`);
   },

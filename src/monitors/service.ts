@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config.js';
 import { InvalidInput, NotFound } from '../errors.js';
 import { newId } from '../infra/ids.js';
-import { type MonitorListFilter, type MonitorRow, type MonitorsStore, searchText } from '../store/monitors.js';
+import { type HistoryStore, type MonitorListFilter, type MonitorRow, type MonitorsStore, searchText } from '../store/monitors.js';
 import { decodeCursor, encodeCursor } from '../store/pagination.js';
 import type { Tables } from '../store/schema.js';
 import type { SecretsStore } from '../store/secrets.js';
@@ -31,6 +31,7 @@ export class MonitorNotFound extends NotFound {
 export interface MonitorDeps {
   db: Kysely<Tables>;
   monitors: MonitorsStore;
+  history: HistoryStore;
   secrets: SecretsStore;
   config: Pick<Config, 'plans' | 'allowPrivateTargets'>;
   now?: () => number;
@@ -225,6 +226,41 @@ export class MonitorService {
     };
     if (!(await this.deps.monitors.update(owner.userId, id, patch))) throw new MonitorNotFound();
     return monitorView({ ...row, ...patch });
+  }
+
+  /** Results newest first, a page at a time, with uptime and latency percentiles over the whole window. */
+  async history(owner: Owner, id: string, f: { since?: string; limit: number; cursor?: string }) {
+    await this.require(owner, id);
+    const until = this.now();
+    let since = until - 86_400_000;
+    if (f.since !== undefined) {
+      since = Date.parse(f.since);
+      if (Number.isNaN(since)) throw new InvalidInput('since must be a date and time such as "2026-12-01T00:00:00Z".');
+      if (since > until) throw new InvalidInput('since is in the future: give a time in the past.');
+    }
+    const w = { since, until };
+    const h = this.deps.history;
+    const rows = await h.page(owner.userId, id, w, f.limit + 1, decodeCursor(f.cursor));
+    const page = rows.slice(0, f.limit);
+    const { total, up } = await h.counts(owner.userId, id, w);
+    const timed = total > 0 ? await h.countWithLatency(owner.userId, id, w) : 0;
+    const pct = (p: number) =>
+      timed > 0 ? h.latencyAtRank(owner.userId, id, w, Math.max(0, Math.ceil(p * timed) - 1)) : Promise.resolve(null);
+    const [p50, p95] = await Promise.all([pct(0.5), pct(0.95)]);
+    const keys = new Map(page.map((r) => [r.id, { at: Number(r.checked_at), id: r.id }]));
+    return {
+      items: page.map((r) => ({ ...resultView(r), id: r.id })),
+      cursorAfter: (r: { id: string }) => encodeCursor(keys.get(r.id)!),
+      more: rows.length > f.limit,
+      summary: {
+        from: new Date(since).toISOString(),
+        to: new Date(until).toISOString(),
+        checks: total,
+        uptimePercent: total > 0 ? Math.round((up / total) * 10_000) / 100 : null,
+        p50LatencyMs: p50,
+        p95LatencyMs: p95,
+      },
+    };
   }
 
   async remove(owner: Owner, id: string): Promise<void> {

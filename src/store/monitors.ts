@@ -128,3 +128,68 @@ export function monitorsStore(db: Kysely<Tables>) {
 }
 
 export type MonitorsStore = ReturnType<typeof monitorsStore>;
+
+export interface HistoryWindow {
+  since: number;
+  until: number;
+}
+
+/** Results and their summary over a window; every query scoped by user and monitor. */
+export function historyStore(db: Kysely<Tables>) {
+  const inWindow = (userId: string, monitorId: string, w: HistoryWindow) =>
+    db
+      .selectFrom('monitor_results')
+      .where('monitor_id', '=', monitorId)
+      .where('user_id', '=', userId)
+      .where('checked_at', '>=', w.since)
+      .where('checked_at', '<=', w.until);
+
+  return {
+    /** Newest first, a page at a time (keyset on checked_at, id). */
+    async page(userId: string, monitorId: string, w: HistoryWindow, limit: number, before?: PageKey): Promise<ResultRow[]> {
+      let q = inWindow(userId, monitorId, w).selectAll();
+      if (before) {
+        q = q
+          .where('checked_at', '<=', before.at)
+          .where((eb) =>
+            eb.or([eb('checked_at', '<', before.at), eb.and([eb('checked_at', '=', before.at), eb('id', '<', before.id)])]),
+          );
+      }
+      return q.orderBy('checked_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    },
+
+    async counts(userId: string, monitorId: string, w: HistoryWindow): Promise<{ total: number; up: number }> {
+      const r = await inWindow(userId, monitorId, w)
+        .select((eb) => [
+          eb.fn.countAll<number>().as('total'),
+          eb.fn.sum<number>(eb.case().when('status', '=', 'up').then(1).else(0).end()).as('up'),
+        ])
+        .executeTakeFirstOrThrow();
+      return { total: Number(r.total), up: Number(r.up ?? 0) };
+    },
+
+    /** The latency at a rank (0 = fastest) among results with a latency. */
+    async latencyAtRank(userId: string, monitorId: string, w: HistoryWindow, rank: number): Promise<number | null> {
+      const r = await inWindow(userId, monitorId, w)
+        .select('latency_ms')
+        .where('latency_ms', 'is not', null)
+        .where('status', '=', 'up')
+        .orderBy('latency_ms')
+        .limit(1)
+        .offset(rank)
+        .executeTakeFirst();
+      return r?.latency_ms ?? null;
+    },
+
+    async countWithLatency(userId: string, monitorId: string, w: HistoryWindow): Promise<number> {
+      const r = await inWindow(userId, monitorId, w)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('latency_ms', 'is not', null)
+        .where('status', '=', 'up')
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}
+
+export type HistoryStore = ReturnType<typeof historyStore>;

@@ -177,5 +177,57 @@ export const resumeMonitor = defineTool({
   },
 });
 
-export const monitorTools = [createMonitor, listMonitors, getMonitor, updateMonitor, deleteMonitor, pauseMonitor, resumeMonitor];
+export const getMonitorHistory = defineTool({
+  name: 'get_monitor_history',
+  title: 'Monitor history',
+  description:
+    'The stored results of one monitor, newest first, a page at a time, with a summary over the whole window: ' +
+    'checks, uptime % and p50/p95 latency of successful checks. The window starts at since (default: 24 hours ago). ' +
+    'Use it for "how has X been doing?". Example: {"id": "q3J9x0sKQ0aV7m1wZb2L4g", "since": "2026-12-01T00:00:00Z", "limit": 20}.',
+  input: z.strictObject({
+    id: Id,
+    since: z
+      .string()
+      .max(40, 'must be a date and time such as "2026-12-01T00:00:00Z"')
+      .optional()
+      .describe('Start of the window (ISO 8601); default 24 hours ago.'),
+    ...pageFields,
+  }),
+  output: z.object({
+    results: z.array(ResultSchema).describe('This page of results, newest first.'),
+    summary: z
+      .object({
+        from: z.string().describe('Start of the window (ISO 8601).'),
+        to: z.string().describe('End of the window: now (ISO 8601).'),
+        checks: z.number().describe('Results in the window.'),
+        uptimePercent: z.number().nullable().describe('Share of results that were up, in percent; null with no results.'),
+        p50LatencyMs: z.number().nullable().describe('Median latency of successful checks.'),
+        p95LatencyMs: z.number().nullable().describe('95th percentile latency of successful checks.'),
+      })
+      .describe('Over the whole window, not just this page.'),
+    nextCursor: nextCursorField,
+  }),
+  annotations: annotationsRead,
+  async handler({ id, since, limit, cursor }, ctx) {
+    const { monitors } = await ctx.app.services();
+    const h = await monitors.history(owner(ctx), id, { since, limit: limit ?? 50, cursor });
+    const page = fitPage(h);
+    return {
+      results: page.items.map(({ id: _id, ...r }) => r),
+      summary: h.summary,
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    };
+  },
+});
+
+export const monitorTools = [
+  createMonitor,
+  listMonitors,
+  getMonitor,
+  getMonitorHistory,
+  updateMonitor,
+  deleteMonitor,
+  pauseMonitor,
+  resumeMonitor,
+];
 export { MonitorSchema, ResultSchema };
