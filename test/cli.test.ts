@@ -98,7 +98,7 @@ describe('command line', () => {
     const first = await runCli(['setup'], t.env);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     expect(first.stdout).toContain(`Home folder: ${t.home}`);
-    expect(first.stdout).toContain('Migrations applied: 0001_initial');
+    expect(first.stdout).toContain('Migrations applied: 0001_initial, 0002_notifications');
     expect(first.stdout).toMatch(/^ok {3}database SQLite \S+ at sqlite:.*monitors\.db$/m);
     expect(first.stdout).toMatch(/^ok {3}cache {4}in-process cache$/m);
     expect(first.stdout).toMatch(/^ok {3}mail {5}console mailer/m);
@@ -132,10 +132,10 @@ describe('command line', () => {
     const t = await env();
     const once = await runCli(['migrate'], t.env);
     expect(once.code, once.stderr).toBe(0);
-    expect(once.stdout.trim()).toBe(`Applied 0001_initial to sqlite:${join(t.home, 'monitors.db')}.`);
+    expect(once.stdout.trim()).toBe(`Applied 0001_initial, 0002_notifications to sqlite:${join(t.home, 'monitors.db')}.`);
     const twice = await runCli(['migrate'], t.env);
     expect(twice.code, twice.stderr).toBe(0);
-    expect(twice.stdout.trim()).toBe(`Schema of sqlite:${join(t.home, 'monitors.db')} is up to date (1 migrations).`);
+    expect(twice.stdout.trim()).toBe(`Schema of sqlite:${join(t.home, 'monitors.db')} is up to date (2 migrations).`);
 
     const fresh = await env();
     const both = await Promise.all([runCli(['migrate'], fresh.env), runCli(['migrate'], fresh.env)]);
@@ -144,10 +144,10 @@ describe('command line', () => {
       both
         .map((r) => r.stdout)
         .join('')
-        .match(/^Applied 0001_initial/gm) ?? [];
+        .match(/^Applied 0001_initial, 0002_notifications/gm) ?? [];
     expect(applied).toHaveLength(1);
     const after = await runCli(['migrate'], fresh.env);
-    expect(after.stdout).toMatch(/is up to date \(1 migrations\)/);
+    expect(after.stdout).toMatch(/is up to date \(2 migrations\)/);
   });
 
   it.skipIf(!sharedAvailable)('two migrate processes at once on one MariaDB database both succeed', async () => {
@@ -158,11 +158,11 @@ describe('command line', () => {
       both
         .map((r) => r.stdout)
         .join('')
-        .match(/^Applied 0001_initial to mysql:\/\/127\.0\.0\.1:3306\//gm) ?? [];
+        .match(/^Applied 0001_initial, 0002_notifications to mysql:\/\/127\.0\.0\.1:3306\//gm) ?? [];
     expect(applied).toHaveLength(1);
     const again = await runCli(['migrate'], t.env);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain(`Schema of mysql://127.0.0.1:3306/${t.databaseName} is up to date (1 migrations).`);
+    expect(again.stdout).toContain(`Schema of mysql://127.0.0.1:3306/${t.databaseName} is up to date (2 migrations).`);
   });
 
   it('signs in from a terminal: login, whoami, users, logout', async () => {
@@ -311,9 +311,9 @@ describe('command line', () => {
       runCli(['migrate'], { ...t.env, DATABASE_URL: `sqlite://${b}` }),
     ]);
     expect(four!.code, four!.stderr).toBe(0);
-    expect(four!.stdout.trim()).toBe(`Applied 0001_initial to sqlite:${a}.`);
+    expect(four!.stdout.trim()).toBe(`Applied 0001_initial, 0002_notifications to sqlite:${a}.`);
     expect(three!.code, three!.stderr).toBe(0);
-    expect(three!.stdout.trim()).toBe(`Applied 0001_initial to sqlite:${b}.`);
+    expect(three!.stdout.trim()).toBe(`Applied 0001_initial, 0002_notifications to sqlite:${b}.`);
     expect(existsSync(a)).toBe(true);
     expect(existsSync(b)).toBe(true);
     expect(existsSync(join(t.home, 'monitors.db'))).toBe(false);
@@ -325,9 +325,9 @@ describe('command line', () => {
     expect(pyUrl.startsWith('mysql+pymysql://')).toBe(true);
     const [plain, py] = await Promise.all([runCli(['migrate'], m.env), runCli(['migrate'], { ...p.env, DATABASE_URL: pyUrl })]);
     expect(plain!.code, plain!.stderr).toBe(0);
-    expect(plain!.stdout.trim()).toBe(`Applied 0001_initial to mysql://127.0.0.1:3306/${m.databaseName}.`);
+    expect(plain!.stdout.trim()).toBe(`Applied 0001_initial, 0002_notifications to mysql://127.0.0.1:3306/${m.databaseName}.`);
     expect(py!.code, py!.stderr).toBe(0);
-    expect(py!.stdout.trim()).toBe(`Applied 0001_initial to mysql://127.0.0.1:3306/${p.databaseName}.`);
+    expect(py!.stdout.trim()).toBe(`Applied 0001_initial, 0002_notifications to mysql://127.0.0.1:3306/${p.databaseName}.`);
     // And the pymysql form serves a real command too.
     const users = await runCli(['users'], { ...p.env, DATABASE_URL: pyUrl });
     expect(users.code, users.stderr).toBe(0);

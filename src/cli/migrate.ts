@@ -16,8 +16,13 @@ processes at once.`,
     const database = await openDatabase(app.config.database, app.logger);
     try {
       const r = await migrateToLatest(database, join(app.config.packageRoot, 'migrations'));
-      if (r.applied.length === 0) out(`Schema of ${app.config.deployment} is up to date (${r.alreadyApplied} migrations).`);
-      for (const name of r.applied) out(`Applied ${name} to ${app.config.deployment}.`);
+      if (r.applied.length === 0) {
+        out(
+          `Schema of ${app.config.deployment} is up to date (${r.alreadyApplied} migration${r.alreadyApplied === 1 ? '' : 's'}).`,
+        );
+      } else {
+        out(`Applied ${r.applied.join(', ')} to ${app.config.deployment}.`);
+      }
     } finally {
       await database.close();
     }

@@ -282,6 +282,10 @@ export class Scheduler {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     const deadline = Date.now() + graceMs;
+    // A poll under way may still be claiming and launching: let it end, so every lease it takes is
+    // cancelled and released below instead of being left to expire (bounded: the stdio server exits 800 ms after a stop).
+    const pollDeadline = Math.max(deadline, Date.now() + 500);
+    while (this.polling && Date.now() < pollDeadline) await new Promise((r) => setTimeout(r, 10));
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const abort of this.running.values()) abort.abort();
     if (this.notifier) await this.notifier.drain(Math.max(0, deadline - Date.now()));
