@@ -43,8 +43,12 @@ export interface App {
   keys(): Keys;
   /** Opens the database (migrating it to the latest schema) and the cache, once. */
   services(): Promise<Services>;
-  /** A scheduler for this process, not yet started (the stdio server and `worker` start it). */
-  scheduler(): Promise<Scheduler>;
+  /**
+   * A scheduler for this process, not yet started (the stdio server and `worker` start it). A stdio server of a
+   * shared deployment without a mail service sends no notifications: the console mailer would write other
+   * people's alert emails into this person's log; workers (run by the operator) send them.
+   */
+  scheduler(role: 'server' | 'worker'): Promise<Scheduler>;
   /** The signed-in person of this machine, from the credentials file; NotSignedIn if none. */
   currentSession(): Promise<{ session: ActiveSession; token: string }>;
   close(): Promise<void>;
@@ -148,7 +152,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
       }),
       secrets: secretService,
       rules: new AlertRuleService({ db: db.db, rules: ruleRows, alerts: alertRows, monitors: monitorRows, config }),
-      alerts: new AlertService({ alerts: alertRows }),
+      alerts: new AlertService({ alerts: alertRows, db: db.db }),
       checks: new CheckRunner({ db: db.db, monitors: monitorRows, secrets: secretService, config }),
     };
   }
@@ -170,7 +174,8 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
       }
       return built;
     },
-    async scheduler() {
+    async scheduler(role) {
+      const notify = role === 'worker' || config.mode === 'embedded' || config.mail.kind !== 'console';
       const [{ database, secrets }, { Scheduler }] = await Promise.all([app.services(), import('./monitors/scheduler.js')]);
       return new Scheduler({
         db: database.db,
@@ -180,7 +185,7 @@ export function createApp(config: Config, logger: Logger, options: AppOptions = 
         concurrency: config.worker.concurrency,
         pollMs: config.worker.pollMs,
         retentionDays: config.worker.retentionDays,
-        mailer,
+        ...(notify ? { mailer } : {}),
       });
     },
     async currentSession() {

@@ -144,7 +144,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${clip(raw)}".`);
+  throw new ConfigError(`${name} must be on or off (true or false), got "${clip(raw)}".`);
 }
 
 function clip(s: string, n = 40): string {
@@ -309,7 +309,7 @@ export function loadConfig(input: Env = process.env, packageRoot = findPackageRo
     allowPrivateTargets: bool(env, 'ALLOW_PRIVATE_TARGETS', false),
     worker: {
       inServer: bool(env, 'MONITORS_MCP_WORKER', true),
-      concurrency: int(env, 'WORKER_CONCURRENCY', 16, 1, 1000),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 64, 1, 1000),
       pollMs: int(env, 'WORKER_POLL_MS', 1000, 50, 60_000),
       retentionDays: int(env, 'RESULTS_RETENTION_DAYS', 30, 1, 3650),
     },

@@ -184,7 +184,9 @@ describe('checks with allowPrivate false', () => {
     ] as MonitorInput[]) {
       const r = await check(input);
       expect(r.status, `${input.type} ${host}`).toBe('down');
-      expect(r.error, `${input.type} ${host}`).toContain(`is a ${kind} address, which monitors may not reach`);
+      expect(r.error, `${input.type} ${host}`).toContain(
+        `is ${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} address, which monitors may not reach`,
+      );
       expect(r.error).toContain('ALLOW_PRIVATE_TARGETS=true');
       expect(r.error).toMatch(/\.$/);
       if (host !== '[::ffff:127.0.0.1]' && host !== '[::1]') expect(r.error!.startsWith(shown), r.error!).toBe(true);

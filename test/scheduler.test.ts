@@ -377,13 +377,14 @@ describe.each(backends)('scheduler across processes (%s)', (backend) => {
         expect(hits.at(-1)!, `${s.name}: a request without a result long before the stop`).toBeGreaterThan(stopAt - 1_000);
         cancelledAtStop++;
       }
-      // The requests themselves (outside the stop) are spaced an interval apart too (less a check's lateness).
+      // The requests themselves (outside the stop) are spaced apart too. A check can start late under load (a
+      // loaded 2-core CI machine has shown 1 s), so the bound is loose; the one-per-slot check above is exact.
       const early = hits.filter((h) => h < stopAt - 1_000);
       for (let k = 1; k < early.length; k++) {
-        expect(early[k]! - early[k - 1]!, `${s.name}: two requests in one interval`).toBeGreaterThanOrEqual(1_000);
+        expect(early[k]! - early[k - 1]!, `${s.name}: two requests in one interval`).toBeGreaterThanOrEqual(250);
       }
     }
-    expect(minGap).toBeGreaterThanOrEqual(1_000);
+    expect(minGap).toBeGreaterThanOrEqual(250);
     const total = perMonitor.reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(N * 5.5);
     expect(total).toBeLessThanOrEqual(N * 6 + 20);
@@ -603,7 +604,7 @@ describe.each(backends)('scheduler across processes (%s)', (backend) => {
     const { env, user } = await setup();
     const purgeApp = makeApp({ ...env, RESULTS_RETENTION_DAYS: '1' });
     cleanups.push(() => purgeApp.close());
-    const scheduler = await purgeApp.scheduler();
+    const scheduler = await purgeApp.scheduler('worker');
     const { database } = await purgeApp.services();
     const now = Date.now();
     const row = (checkedAt: number) => ({

@@ -48,7 +48,13 @@ async function checkCache(app: App): Promise<Check> {
 
 async function checkMail(app: App): Promise<Check> {
   const mail = app.config.mail;
-  if (mail.kind === 'console') return { name: 'mail', ok: true, detail: await app.mailer.describe() };
+  if (mail.kind === 'console') {
+    const shared =
+      app.config.mode === 'shared'
+        ? '; in a shared deployment, alert emails are sent only by `monitors-mcp worker` processes, into their log'
+        : '';
+    return { name: 'mail', ok: true, detail: `${await app.mailer.describe()}${shared}` };
+  }
   try {
     const { Client } = (await import('@sendgrid/client')).default as unknown as {
       Client: new () => import('@sendgrid/client').Client;

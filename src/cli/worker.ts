@@ -9,11 +9,11 @@ Runs due checks until SIGTERM or SIGINT. Any number of workers and stdio
 servers can share one database: each check is claimed with a lease, so it runs
 once per interval. On SIGTERM running checks get up to 10 s to finish; the rest
 are released for another process. Settings: WORKER_CONCURRENCY (checks at
-once, default 16), WORKER_POLL_MS (default 1000), RESULTS_RETENTION_DAYS
+once, default 64), WORKER_POLL_MS (default 1000), RESULTS_RETENTION_DAYS
 (default 30), ALLOW_PRIVATE_TARGETS.`,
   options: {},
   async run({ app }) {
-    const scheduler = await app.scheduler();
+    const scheduler = await app.scheduler('worker');
     scheduler.start();
     out(`Worker ${scheduler.owner} running on ${app.config.deployment} (${app.config.worker.concurrency} checks at once).`);
     await new Promise<void>((resolve) => {

@@ -151,7 +151,7 @@ export async function serveStdio(app: App): Promise<void> {
       setTimeout(() => {
         if (stopping) return;
         app
-          .scheduler()
+          .scheduler('server')
           .then((s) => {
             if (stopping) return;
             scheduler = s;

@@ -18,6 +18,7 @@ import {
   SEVERITIES,
 } from './alert-schema.js';
 import { checkConfiguredHost } from './guard.js';
+import { enqueueNotifications } from './notifications.js';
 import { overLimit, planFor } from './plans.js';
 import { MonitorNotFound, type Owner } from './service.js';
 import { iso } from './views.js';
@@ -248,7 +249,7 @@ export class AlertRuleService {
 
 export class AlertService {
   private readonly now: () => number;
-  constructor(private readonly deps: Pick<AlertingDeps, 'alerts' | 'now'>) {
+  constructor(private readonly deps: Pick<AlertingDeps, 'alerts' | 'db' | 'now'>) {
     this.now = deps.now ?? Date.now;
   }
 
@@ -278,7 +279,18 @@ export class AlertService {
 
   /** Idempotent: resolving a resolved alert is not an error. */
   async resolve(owner: Owner, id: string): Promise<AlertView> {
-    await this.deps.alerts.resolve(owner.userId, id, this.now());
+    const now = this.now();
+    if (await this.deps.alerts.resolve(owner.userId, id, now)) {
+      // Resolved by hand: the channels hear it, as when a rule resolves it.
+      const rule = await this.deps.db
+        .selectFrom('alerts')
+        .innerJoin('alert_rules', 'alert_rules.id', 'alerts.rule_id')
+        .select('alert_rules.channels_json')
+        .where('alerts.id', '=', id)
+        .where('alerts.user_id', '=', owner.userId)
+        .executeTakeFirst();
+      if (rule) await enqueueNotifications(this.deps.db, { id, user_id: owner.userId }, rule.channels_json, 'resolved', now);
+    }
     const row = await this.deps.alerts.find(owner.userId, id);
     if (!row) throw new AlertNotFound();
     return alertView(row);

@@ -2,7 +2,27 @@
 // (numbers as numbers); a missing path, a body that is not JSON or a value
 // that is not a number fails the assertion with a message saying which. It
 // never reads as 0 and never passes by accident.
+import { createContext, Script } from 'node:vm';
 import type { Assertion } from './definition.js';
+
+/** A person's pattern must not hold the process: it runs under a time budget. */
+export const REGEX_BUDGET_MS = 50;
+const regexScript = new Script('pattern.test(text)');
+const regexContext = createContext({});
+
+/** true or false, or undefined when the pattern ran out of time (catastrophic backtracking). */
+export function regexTest(pattern: string, text: string): boolean | undefined {
+  try {
+    regexContext.pattern = new RegExp(pattern);
+    regexContext.text = text;
+    return regexScript.runInContext(regexContext, { timeout: REGEX_BUDGET_MS }) as boolean;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return undefined;
+    throw err;
+  } finally {
+    regexContext.text = undefined;
+  }
+}
 
 export interface Observed {
   statusCode?: number;
@@ -138,7 +158,9 @@ export function evaluateAssertion(a: Assertion, seen: Observed, i = 0): Verdict 
     }
     case 'matches': {
       const text = typeof actual === 'string' ? actual : JSON.stringify(actual);
-      return new RegExp(String(expected)).test(text) ? { ok: true } : fail(`${show(actual)} does not match`);
+      const matched = regexTest(String(expected), text);
+      if (matched === undefined) return fail(`the pattern took longer than ${REGEX_BUDGET_MS} ms on this input (simplify it)`);
+      return matched ? { ok: true } : fail(`${show(actual)} does not match`);
     }
   }
   return fail('unknown operation');

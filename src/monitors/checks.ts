@@ -8,6 +8,7 @@ import { isIP, connect as netConnect } from 'node:net';
 import type { Readable } from 'node:stream';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { DomainError } from '../errors.js';
 import { evaluateAssertion, extractNumber, type Observed } from './assertions.js';
 import { type MonitorDefinition, parseExpectedStatus, parseHostPort, SECRET_REF } from './definition.js';
 import { checkLiteral, checkScheme, guardedLookup, TargetRefused } from './guard.js';
@@ -52,7 +53,7 @@ function describeFailure(
   timeoutMs: number,
   scrub: (text: string) => string = (t) => t,
 ): string {
-  if (err instanceof TargetRefused || err instanceof CheckFailed) return err.message;
+  if (err instanceof DomainError || err instanceof CheckFailed) return err.message;
   if (deadline.aborted) {
     const reason = (deadline as AbortSignal & { reason?: unknown }).reason;
     if (reason instanceof Error && reason.name === 'TimeoutError') return `No answer within the ${timeoutMs} ms deadline.`;
@@ -358,27 +359,33 @@ export async function runCheck(def: MonitorDefinition, opts: CheckOptions): Prom
   const problems: string[] = [];
   if (seen.note && def.type === 'tls') problems.push(seen.note);
   let value: number | null = seen.value ?? null;
-  if (def.type === 'http') {
-    const s = def.settings;
-    const ranges = parseExpectedStatus(s.expectedStatus ?? '200-399');
-    const code = seen.statusCode!;
-    if (!ranges.some(([lo, hi]) => code >= lo && code <= hi)) {
-      problems.push(`HTTP ${code} is not an expected status (${s.expectedStatus ?? '200-399'}).`);
+  try {
+    if (def.type === 'http') {
+      const s = def.settings;
+      const ranges = parseExpectedStatus(s.expectedStatus ?? '200-399');
+      const code = seen.statusCode!;
+      if (!ranges.some(([lo, hi]) => code >= lo && code <= hi)) {
+        problems.push(`HTTP ${code} is not an expected status (${s.expectedStatus ?? '200-399'}).`);
+      }
+      if (s.keyword !== undefined) {
+        const has = (seen.body ?? '').includes(s.keyword);
+        if (has && s.keywordAbsent) problems.push(`The body contains "${s.keyword.slice(0, 60)}", which must be absent.`);
+        if (!has && !s.keywordAbsent) problems.push(`The body does not contain "${s.keyword.slice(0, 60)}".`);
+      }
+      if (s.jsonPath !== undefined) {
+        const x = extractNumber(seen.body, s.jsonPath);
+        if ('value' in x) value = x.value;
+        else problems.push(`${x.error}.`);
+      }
     }
-    if (s.keyword !== undefined) {
-      const has = (seen.body ?? '').includes(s.keyword);
-      if (has && s.keywordAbsent) problems.push(`The body contains "${s.keyword.slice(0, 60)}", which must be absent.`);
-      if (!has && !s.keywordAbsent) problems.push(`The body does not contain "${s.keyword.slice(0, 60)}".`);
+    for (const [i, a] of (def.settings.assertions ?? []).entries()) {
+      const v = evaluateAssertion(a, seen, i);
+      if (!v.ok) problems.push(`${v.message}.`);
     }
-    if (s.jsonPath !== undefined) {
-      const x = extractNumber(seen.body, s.jsonPath);
-      if ('value' in x) value = x.value;
-      else problems.push(`${x.error}.`);
-    }
-  }
-  for (const [i, a] of (def.settings.assertions ?? []).entries()) {
-    const v = evaluateAssertion(a, seen, i);
-    if (!v.ok) problems.push(`${v.message}.`);
+  } catch (err) {
+    // A response that defeats evaluation (JSON nested too deep to walk, say) is a failed check, not a crash.
+    problems.push(`The response could not be evaluated: ${scrub((err as Error).message).slice(0, 200)}.`);
+    value = null;
   }
   const error = problems.length ? scrub(problems.slice(0, 3).join(' ')).slice(0, 1000) : null;
   return {

@@ -55,7 +55,7 @@ export class TargetRefused extends InvalidInput {}
 export function refuse(host: string, address: string, kind: string): TargetRefused {
   const shown = host === address ? address : `${host} (${address})`;
   return new TargetRefused(
-    `${shown} is a ${kind} address, which monitors may not reach; the operator can allow it with ALLOW_PRIVATE_TARGETS=true.`,
+    `${shown} is ${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} address, which monitors may not reach; the operator can allow it with ALLOW_PRIVATE_TARGETS=true.`,
   );
 }
 

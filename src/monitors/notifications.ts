@@ -182,6 +182,20 @@ export class Notifier {
       .where('notifications.lease_owner', '=', this.o.owner)
       .executeTakeFirst();
     if (!n) return;
+    if (n.event !== 'resolved' && n.state === 'resolved') {
+      // Resolved (by hand, or by its rule) before this went out: a late "firing" would only mislead.
+      await this.o.db
+        .updateTable('notifications')
+        .set({
+          status: 'skipped',
+          lease_owner: null,
+          lease_expires_at: null,
+          last_error: 'the alert was resolved before it was sent',
+        })
+        .where('id', '=', id)
+        .execute();
+      return;
+    }
     const channel = JSON.parse(n.channel_json) as Channel;
     const payload = {
       event: `alert.${n.event}`,

@@ -1,8 +1,8 @@
-// The scheduler: due monitors are claimed with a lease in the database (one
-// conditional UPDATE each), so any number of workers and stdio servers run
-// each check once per interval. A worker that dies leaves leases that expire
-// and are taken over. Times are epoch milliseconds in the database, never
-// long timers, so intervals of months work.
+// The scheduler: due monitors are claimed with a lease in the database (a
+// conditional UPDATE over a batch of them), so any number of workers and
+// stdio servers run each check once per interval. A worker that dies leaves
+// leases that expire and are taken over. Times are epoch milliseconds in the
+// database, never long timers, so intervals of months work.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
@@ -105,11 +105,14 @@ export class Scheduler {
           .orderBy('next_run_at')
           .limit(free * 2)
           .execute();
-        for (const m of due) {
-          if (claimed >= free || this.stopping) break;
-          if (await this.claim(m.id, now, m.interval_seconds)) {
+        // Claimed in batches of at most the free slots, a few statements per batch rather than one per monitor;
+        // rows another process took meanwhile are made up for from the spare candidates.
+        for (let i = 0; i < due.length && claimed < free && !this.stopping; ) {
+          const batch = due.slice(i, i + (free - claimed));
+          i += batch.length;
+          for (const m of await this.claim(batch, now)) {
             claimed++;
-            this.launch(m.id, Number(m.next_run_at));
+            this.launch(m.id, m.scheduledAt);
           }
         }
       }
@@ -127,18 +130,48 @@ export class Scheduler {
     }
   }
 
-  private async claim(id: string, now: number, intervalSeconds: number): Promise<boolean> {
+  /** Takes the lease of each due monitor still free; returns those this process now holds, in the order given. */
+  private async claim(
+    due: { id: string; interval_seconds: number }[],
+    now: number,
+  ): Promise<{ id: string; scheduledAt: number }[]> {
     // The lease outlives the longest check (timeouts are at most 60 s) with room to store the result.
-    const leaseMs = Math.max(90_000, Math.min(intervalSeconds * 1000, 300_000));
-    const r = await this.o.db
-      .updateTable('monitors')
-      .set({ lease_owner: this.owner, lease_expires_at: now + leaseMs })
-      .where('id', '=', id)
-      .where('enabled', '=', 1)
-      .where('next_run_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const leaseMs = (intervalSeconds: number) => Math.max(90_000, Math.min(intervalSeconds * 1000, 300_000));
+    const byLease = new Map<number, string[]>();
+    for (const m of due) {
+      const until = now + leaseMs(m.interval_seconds);
+      byLease.set(until, [...(byLease.get(until) ?? []), m.id]);
+    }
+    for (const [until, ids] of byLease) {
+      await this.o.db
+        .updateTable('monitors')
+        .set({ lease_owner: this.owner, lease_expires_at: until })
+        .where('id', 'in', ids)
+        .where('enabled', '=', 1)
+        .where('next_run_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+        .execute();
+    }
+    // Which rows the statements took: this owner with this round's lease (a check still running here from an
+    // earlier round is never launched twice).
+    const held = await this.o.db
+      .selectFrom('monitors')
+      .select(['id', 'next_run_at', 'lease_expires_at'])
+      .where(
+        'id',
+        'in',
+        due.map((m) => m.id),
+      )
+      .where('lease_owner', '=', this.owner)
+      .execute();
+    const mine = new Map(held.map((r) => [r.id, r]));
+    const out: { id: string; scheduledAt: number }[] = [];
+    for (const m of due) {
+      const r = mine.get(m.id);
+      if (!r || this.running.has(m.id) || Number(r.lease_expires_at) !== now + leaseMs(m.interval_seconds)) continue;
+      out.push({ id: m.id, scheduledAt: Number(r.next_run_at) });
+    }
+    return out;
   }
 
   private launch(id: string, scheduledAt: number): void {

@@ -2,9 +2,9 @@
 // here returns a value except reveal(), which only the check runner calls.
 import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config.js';
-import { InvalidInput, NotFound } from '../errors.js';
+import { InvalidInput, NotFound, Unavailable } from '../errors.js';
 import { newId } from '../infra/ids.js';
-import type { SecretBox } from '../infra/secret-box.js';
+import { type SecretBox, SecretUnreadable } from '../infra/secret-box.js';
 import type { MonitorsStore } from '../store/monitors.js';
 import { decodeCursor, encodeCursor } from '../store/pagination.js';
 import type { Tables } from '../store/schema.js';
@@ -170,6 +170,17 @@ export class SecretService {
   async reveal(owner: Pick<Owner, 'userId'>, name: string): Promise<string | undefined> {
     const row = await this.deps.secrets.find(owner.userId, name);
     if (!row) return undefined;
-    return this.deps.box().open(owner.userId, name, { ciphertext: row.ciphertext, iv: row.iv, tag: row.tag, keyId: row.key_id });
+    try {
+      return this.deps
+        .box()
+        .open(owner.userId, name, { ciphertext: row.ciphertext, iv: row.iv, tag: row.tag, keyId: row.key_id });
+    } catch (err) {
+      if (!(err instanceof SecretUnreadable)) throw err;
+      throw new Unavailable(
+        err.reason === 'unknown_key'
+          ? `The secret ${name} was stored under a MASTER_KEY this server does not have: set it again with set_secret, or the operator restores that key (as MASTER_KEY_PREVIOUS).`
+          : `The secret ${name} cannot be decrypted (it was damaged or altered): set it again with set_secret.`,
+      );
+    }
   }
 }

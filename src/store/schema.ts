@@ -126,7 +126,7 @@ export interface NotificationsTable {
   /** firing, resolved or repeat */
   event: string;
   channel_json: string;
-  /** pending, sent or failed */
+  /** pending, sent, failed, or skipped (the alert resolved before a firing or repeat went out) */
   status: string;
   attempts: number;
   next_attempt_at: number;
