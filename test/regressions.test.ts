@@ -55,6 +55,42 @@ describe('regressions', () => {
     await t?.cleanup();
   });
 
+  it('calls sent just before stdin closes still get their answers', async () => {
+    t = await makeEnv('sqlite');
+    const { spawn } = await import('node:child_process');
+    const { SERVER_ENTRY } = await import('./helpers/stdio.js');
+    const child = spawn(process.execPath, [SERVER_ENTRY], {
+      env: { PATH: process.env.PATH, ...t.env },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.stdin.end(
+      [
+        {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+      ]
+        .map((m) => JSON.stringify(m))
+        .join('\n') + '\n',
+    );
+    expect(await exited).toBe(0);
+    const replies = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id?: number; result?: { structuredContent?: unknown } });
+    expect(replies.map((r) => r.id)).toEqual([1, 2]);
+    expect(replies[1]!.result!.structuredContent).toMatchObject({ signedIn: false });
+  });
+
   it('a catastrophic pattern fails its assertion within its time budget instead of freezing the process', () => {
     const started = Date.now();
     const v = evaluateAssertion(

@@ -35,6 +35,9 @@ export function packageVersion(packageRoot: string): string {
   }
 }
 
+/** Tool calls in progress per server, so a shutdown can let them answer first. */
+const pendingCalls = new WeakMap<Server, { pending: number }>();
+
 /** The tools load on first use: `initialize` does not need their schemas. */
 const loadAllTools = async () => (await import('./tools/index.js')).allTools;
 
@@ -69,7 +72,23 @@ export function createMcpServer(app: App, tools?: ToolDefinition[]): Server {
     return { tools: listed as never };
   });
 
+  const calls = { pending: 0 };
+  pendingCalls.set(server, calls);
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    calls.pending++;
+    try {
+      return await callTool(request, extra);
+    } finally {
+      calls.pending--;
+    }
+  });
+  const callTool = async (
+    request: { params: { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } } },
+    extra: {
+      signal: AbortSignal;
+      sendNotification: (n: { method: 'notifications/progress'; params: Record<string, unknown> }) => Promise<void>;
+    },
+  ) => {
     const tool = (await getCatalog()).byName.get(request.params.name);
     if (!tool) {
       // A plain error with a code: McpError would prefix its message with "MCP error -32602:".
@@ -88,7 +107,7 @@ export function createMcpServer(app: App, tools?: ToolDefinition[]): Server {
         });
       },
     }) as never;
-  });
+  };
 
   registerResources(server, app);
 
@@ -129,8 +148,13 @@ export async function serveStdio(app: App): Promise<void> {
     stopping = true;
     app.logger.info('shutting down', { why });
     setTimeout(() => process.exit(0), 800).unref();
-    // Running checks are cancelled and their leases released, so another process picks them up.
-    (scheduler ? scheduler.stop(0) : Promise.resolve())
+    // Calls already received get their answers (a client may close stdin right after sending them); running
+    // checks are cancelled and their leases released, so another process picks them up.
+    const calls = pendingCalls.get(server);
+    const answered = async () => {
+      for (let waited = 0; (calls?.pending ?? 0) > 0 && waited < 500; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    };
+    Promise.all([answered(), scheduler ? scheduler.stop(0) : Promise.resolve()])
       .finally(() => Promise.allSettled([app.close(), server.close()]))
       .finally(() => process.exit(0));
   };
