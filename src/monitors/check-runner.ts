@@ -13,6 +13,7 @@ import { planFor } from './plans.js';
 import { evaluateRules } from './rule-engine.js';
 import type { SecretService } from './secrets.js';
 import { MonitorNotFound, type Owner } from './service.js';
+import { definitionOf } from './views.js';
 
 export interface CheckRunnerDeps {
   db: Kysely<Tables>;
@@ -35,15 +36,7 @@ export class CheckRunner {
   async runSaved(owner: Owner, id: string, signal?: AbortSignal): Promise<CheckResult> {
     const row = await this.deps.monitors.find(owner.userId, id);
     if (!row) throw new MonitorNotFound();
-    const def: MonitorDefinition = {
-      name: row.name,
-      type: row.type as MonitorDefinition['type'],
-      target: row.target,
-      intervalSeconds: row.interval_seconds,
-      timeoutMs: row.timeout_ms,
-      enabled: Boolean(row.enabled),
-      settings: JSON.parse(row.settings),
-    };
+    const def = definitionOf(row);
     const result = await this.run(owner, def, signal);
     if (signal?.aborted) return result;
     await this.deps.monitors.recordResult(owner.userId, id, {

@@ -270,7 +270,7 @@ async function tlsCheck(
       return () => socket.destroy();
     },
   );
-  if (!cert || !cert.valid_to) throw new CheckFailed('The server sent no TLS certificate.');
+  if (!cert?.valid_to) throw new CheckFailed('The server sent no TLS certificate.');
   const daysLeft = Math.floor((Date.parse(cert.valid_to) - Date.now()) / 86_400_000);
   const latencyMs = Math.round(performance.now() - started);
   const seen = { latencyMs, certDaysLeft: daysLeft, value: daysLeft };

@@ -11,10 +11,10 @@ import type { Logger } from '../infra/logger.js';
 import type { Mailer } from '../infra/mailer.js';
 import type { Tables } from '../store/schema.js';
 import { type CheckResult, runCheck } from './checks.js';
-import type { MonitorDefinition } from './definition.js';
 import { Notifier } from './notifications.js';
 import { evaluateRules } from './rule-engine.js';
 import type { SecretService } from './secrets.js';
+import { definitionOf } from './views.js';
 
 export interface SchedulerOptions {
   db: Kysely<Tables>;
@@ -195,15 +195,7 @@ export class Scheduler {
       .where('lease_owner', '=', this.owner)
       .executeTakeFirst();
     if (!row) return;
-    const def: MonitorDefinition = {
-      name: row.name,
-      type: row.type as MonitorDefinition['type'],
-      target: row.target,
-      intervalSeconds: row.interval_seconds,
-      timeoutMs: row.timeout_ms,
-      enabled: true,
-      settings: JSON.parse(row.settings),
-    };
+    const def = definitionOf(row);
     const owner = { userId: row.user_id };
     const result = await runCheck(def, {
       allowPrivate: this.o.allowPrivateTargets,

@@ -15,7 +15,15 @@ export { MONITOR_STATUSES } from './definition.js';
 
 import { checkConfiguredHost, targetHost } from './guard.js';
 import { overLimit, planFor } from './plans.js';
-import { type MonitorSummary, type MonitorView, monitorSummary, monitorView, type ResultView, resultView } from './views.js';
+import {
+  definitionOf,
+  type MonitorSummary,
+  type MonitorView,
+  monitorSummary,
+  monitorView,
+  type ResultView,
+  resultView,
+} from './views.js';
 
 export interface Owner {
   userId: string;
@@ -164,15 +172,7 @@ export class MonitorService {
   async update(owner: Owner, id: string, input: MonitorInput): Promise<MonitorView> {
     const row = await this.require(owner, id);
     const { plan } = planFor(this.deps.config, owner.tier);
-    const base: MonitorDefinition = {
-      name: row.name,
-      type: row.type as MonitorDefinition['type'],
-      target: row.target,
-      intervalSeconds: row.interval_seconds,
-      timeoutMs: row.timeout_ms,
-      enabled: Boolean(row.enabled),
-      settings: JSON.parse(row.settings),
-    };
+    const base = definitionOf(row);
     const def = buildDefinition(input, { intervalSeconds: plan.minIntervalSeconds }, base);
     if (input.intervalSeconds !== undefined || def.intervalSeconds < plan.minIntervalSeconds) this.checkInterval(owner, def);
     if (def.type !== row.type || def.target !== row.target) this.checkTargetAddress(def);

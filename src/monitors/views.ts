@@ -1,6 +1,6 @@
 // Rows as the person sees them: camelCase, ISO dates, no internal columns.
 import type { MonitorRow, ResultRow } from '../store/monitors.js';
-import type { MonitorSettings } from './definition.js';
+import type { MonitorDefinition, MonitorSettings } from './definition.js';
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
@@ -54,3 +54,16 @@ export function monitorView(m: MonitorRow) {
 export type MonitorSummary = ReturnType<typeof monitorSummary>;
 export type MonitorView = ReturnType<typeof monitorView>;
 export { iso };
+
+/** The stored definition of a monitor row, as checks and updates take it. */
+export function definitionOf(row: MonitorRow): MonitorDefinition {
+  return {
+    name: row.name,
+    type: row.type as MonitorDefinition['type'],
+    target: row.target,
+    intervalSeconds: row.interval_seconds,
+    timeoutMs: row.timeout_ms,
+    enabled: Boolean(row.enabled),
+    settings: JSON.parse(row.settings) as MonitorSettings,
+  };
+}
