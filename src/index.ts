@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The bin: read the command, hand off to it. Each command is loaded only when
 // asked for, so the MCP server starts without loading the others.
-import { fail, runCommand } from './cli/run.js';
+import { fail, out, runCommand } from './cli/run.js';
 
 const COMMANDS: Record<string, () => Promise<{ default: import('./cli/run.js').Command }>> = {
   serve: () => import('./cli/serve.js'),
@@ -39,13 +39,13 @@ Every command answers --help. Configuration comes from the environment and
 async function main(argv: string[]): Promise<void> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(USAGE);
+    out(USAGE.trimEnd());
     return;
   }
   if (first === '--version' || first === '-v') {
     const { packageVersion } = await import('./mcp/server.js');
     const { findPackageRoot } = await import('./config.js');
-    process.stdout.write(`${packageVersion(findPackageRoot())}\n`);
+    out(packageVersion(findPackageRoot()));
     return;
   }
   const name = first === undefined || first.startsWith('-') ? 'serve' : first;
