@@ -91,3 +91,26 @@ export const initializeParams = {
   capabilities: {},
   clientInfo: { name: 'monitors-bench', version: '1' },
 };
+
+/** Where the shared-deployment rows run (a user that may create and drop databases). */
+export const adminUrl = process.env.BENCH_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306/mysql';
+export const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/** Runs one statement as the admin user (creating or dropping a benchmark's database). */
+export async function mysqlAdmin(sql) {
+  const { createConnection } = await import('mysql2/promise');
+  const c = await createConnection({ uri: adminUrl, connectTimeout: 3000 });
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The built server as a raw JSON-RPC child, past `initialize`. */
+export async function startServer(env) {
+  const s = rpcChild(process.execPath, [serverEntry], env);
+  await s.request('initialize', initializeParams);
+  s.notify('notifications/initialized', {});
+  return s;
+}

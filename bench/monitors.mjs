@@ -9,7 +9,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fmt, initializeParams, percentile, rpcChild, serverEntry, tempHome } from './lib.mjs';
+import { adminUrl, fmt, mysqlAdmin, percentile, redisUrl, startServer as start, tempHome } from './lib.mjs';
 
 const total = Number(process.env.MONITORS ?? 10_000);
 const pageCalls = Number(process.env.PAGES ?? 1000);
@@ -18,25 +18,6 @@ const counted = Number(process.env.COUNTED ?? 50);
 const pageSize = 50;
 const pausedEvery = 10; // every 10th monitor is paused: status=paused is a sparse filter, status=unknown a dense one
 const queryText = 'svc-42.'; // matches 1 monitor in 100 by target
-const adminUrl = process.env.BENCH_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306/mysql';
-const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-
-async function mysqlAdmin(sql) {
-  const { createConnection } = await import('mysql2/promise');
-  const c = await createConnection({ uri: adminUrl, connectTimeout: 3000 });
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-async function start(env) {
-  const s = rpcChild(process.execPath, [serverEntry], env);
-  await s.request('initialize', initializeParams);
-  s.notify('notifications/initialized', {});
-  return s;
-}
 
 async function call(s, name, args = {}) {
   const r = await s.request('tools/call', { name, arguments: args });

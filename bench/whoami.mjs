@@ -4,28 +4,9 @@
 // server's own debug log of every statement).
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { fmt, initializeParams, percentile, rpcChild, serverEntry, tempHome } from './lib.mjs';
+import { adminUrl, fmt, mysqlAdmin, percentile, redisUrl, startServer as start, tempHome } from './lib.mjs';
 
 const calls = Number(process.env.CALLS ?? 1000);
-const adminUrl = process.env.BENCH_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306/mysql';
-const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-
-async function mysqlAdmin(sql) {
-  const { createConnection } = await import('mysql2/promise');
-  const c = await createConnection({ uri: adminUrl, connectTimeout: 3000 });
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-async function start(env) {
-  const s = rpcChild(process.execPath, [serverEntry], env);
-  await s.request('initialize', initializeParams);
-  s.notify('notifications/initialized', {});
-  return s;
-}
 
 const call = (s, name, args = {}) => s.request('tools/call', { name, arguments: args });
 

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fmt, initializeParams, percentile, rpcChild, serverEntry, tempHome } from './lib.mjs';
+import { adminUrl, fmt, mysqlAdmin, percentile, serverEntry, startServer, tempHome } from './lib.mjs';
 
 const total = Number(process.env.MONITORS ?? 10_000);
 const durationS = Number(process.env.DURATION ?? 180);
@@ -27,26 +27,13 @@ const concurrency = process.env.WORKER_CONCURRENCY ?? '64';
 const pollMs = process.env.WORKER_POLL_MS ?? '250';
 const workerCounts = (process.env.WORKERS ?? '1,2').split(',').map(Number);
 const backends = (process.env.BACKENDS ?? 'sqlite,mariadb').split(',');
-const adminUrl = process.env.BENCH_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306/mysql';
 const CLK_TCK = 100; // USER_HZ on Linux: utime and stime in /proc/<pid>/stat are in 1/100 s
 const interval = intervalS * 1000;
-
-async function mysqlAdmin(sql) {
-  const { createConnection } = await import('mysql2/promise');
-  const c = await createConnection({ uri: adminUrl, connectTimeout: 3000 });
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 // --- a person, through the MCP tools (as the other benchmarks do), on a server with its scheduler off
 
 async function signIn(env) {
-  const s = rpcChild(process.execPath, [serverEntry], { ...env, MONITORS_MCP_WORKER: 'off' });
-  await s.request('initialize', initializeParams);
-  s.notify('notifications/initialized', {});
+  const s = await startServer({ ...env, MONITORS_MCP_WORKER: 'off' });
   const call = async (name, args) => {
     const r = await s.request('tools/call', { name, arguments: args });
     if (!r.result || r.result.isError) throw new Error(`${name}: ${JSON.stringify(r.error ?? r.result?.content)}`);
